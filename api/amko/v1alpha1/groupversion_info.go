@@ -1,0 +1,29 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package v1alpha1 holds the amko.vmware.com/v1alpha1 APIs, field for field as AMKO
+// 2.2.1 defines them: GSLBConfig, GSLBHostRule and AMKOCluster, plus admission-time
+// validation that AMKO only performs (or never performs) after the fact.
+//
+// +kubebuilder:object:generate=true
+// +groupName=amko.vmware.com
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// GroupVersion is the group and version of every kind in this package.
+var GroupVersion = schema.GroupVersion{Group: "amko.vmware.com", Version: "v1alpha1"}
+
+// AddToScheme registers this package's kinds with s.
+func AddToScheme(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion,
+		&GSLBConfig{}, &GSLBConfigList{},
+		&GSLBHostRule{}, &GSLBHostRuleList{},
+		&AMKOCluster{}, &AMKOClusterList{},
+	)
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}

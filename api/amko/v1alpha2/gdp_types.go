@@ -1,0 +1,141 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package v1alpha2
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/amko-project/amko/api/amko/v1alpha1"
+)
+
+// GDPStatusSuccess is GDPStatus.ErrorStatus of an accepted policy.
+const GDPStatusSuccess = "success"
+
+// GlobalDeploymentPolicy selects the applications, in which member clusters, that get
+// GSLB services, and sets the properties those services share.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=gdp,categories=amko
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.errorStatus`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type GlobalDeploymentPolicy struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   GDPSpec   `json:"spec"`
+	Status GDPStatus `json:"status,omitempty"`
+}
+
+// GDPSpec is the policy.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.healthMonitorRefs) && size(self.healthMonitorRefs) > 0 && has(self.healthMonitorTemplate))",message="healthMonitorRefs and healthMonitorTemplate cannot be specified together: set one or the other"
+type GDPSpec struct {
+	// MatchRules select applications by their labels and their namespaces' labels.
+	MatchRules MatchRules `json:"matchRules,omitempty"`
+
+	// MatchClusters are the member clusters whose applications are selected.
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.cluster == a.cluster))",message="each cluster may appear only once in matchClusters"
+	MatchClusters []ClusterProperty `json:"matchClusters,omitempty"`
+
+	// TrafficSplit sets the weight and priority of each member cluster.
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.cluster == a.cluster))",message="each cluster may appear only once in trafficSplit"
+	TrafficSplit []TrafficSplitElem `json:"trafficSplit,omitempty"`
+
+	// HealthMonitorRefs are federated health monitors for every service's members.
+	HealthMonitorRefs []string `json:"healthMonitorRefs,omitempty"`
+
+	// HealthMonitorTemplate is a federated HTTP(S) health monitor whose request and
+	// response codes the created path monitors copy.
+	HealthMonitorTemplate *string `json:"healthMonitorTemplate,omitempty"`
+
+	// TTL is the DNS time to live of the services' records, in seconds.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=86400
+	TTL *int `json:"ttl,omitempty"`
+
+	// SitePersistenceRef is a federated application persistence profile, applied to TLS services.
+	SitePersistenceRef *string `json:"sitePersistenceRef,omitempty"`
+
+	// PKIProfileRef is a federated PKI profile used with site persistence.
+	PKIProfileRef *string `json:"pkiProfileRef,omitempty"`
+
+	// PoolAlgorithmSettings selects the algorithm within a pool.
+	PoolAlgorithmSettings *v1alpha1.PoolAlgorithmSettings `json:"poolAlgorithmSettings,omitempty"`
+
+	// DownResponse is the DNS response while a service is down.
+	DownResponse *v1alpha1.DownResponse `json:"downResponse,omitempty"`
+
+	// ControlPlaneHmOnly turns off data-plane health monitors: only control plane
+	// health monitoring is done and no data-plane monitors are created.
+	ControlPlaneHmOnly *bool `json:"controlPlaneHmOnly,omitempty"`
+
+	// DefaultDomain completes an OpenShift Route's host name from its spec.subdomain
+	// when spec.host is empty.
+	DefaultDomain *string `json:"defaultDomain,omitempty"`
+}
+
+// ClusterProperty is one selected member cluster.
+type ClusterProperty struct {
+	// Cluster is the member cluster context.
+	// +kubebuilder:validation:MaxLength=253
+	Cluster string `json:"cluster,omitempty"`
+	// SyncVipOnly makes this cluster's members address-only, with no Avi virtual
+	// service uuids, so they need no AKO annotations.
+	SyncVipOnly bool `json:"syncVipOnly,omitempty"`
+}
+
+// MatchRules select applications. Both selectors must match when both are given;
+// with neither, nothing is selected.
+type MatchRules struct {
+	AppSelector       AppSelector       `json:"appSelector,omitempty"`
+	NamespaceSelector NamespaceSelector `json:"namespaceSelector,omitempty"`
+}
+
+// AppSelector selects Ingresses, Services and Routes carrying all these labels.
+type AppSelector struct {
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) > 0 && size(self[k]) > 0)",message="appSelector labels need a non-empty key and value"
+	Label map[string]string `json:"label,omitempty"`
+}
+
+// NamespaceSelector selects the applications in namespaces carrying all these labels.
+type NamespaceSelector struct {
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) > 0 && size(self[k]) > 0)",message="namespaceSelector labels need a non-empty key and value"
+	Label map[string]string `json:"label,omitempty"`
+}
+
+// TrafficSplitElem is the weight and priority of one cluster's members.
+type TrafficSplitElem struct {
+	// Cluster is the member cluster context.
+	// +kubebuilder:validation:MaxLength=253
+	Cluster string `json:"cluster,omitempty"`
+	// Weight is the members' ratio within their pool.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=20
+	// +kubebuilder:default=1
+	Weight uint32 `json:"weight,omitempty"`
+	// Priority groups members into pools; the highest priority pool with a healthy member answers.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=10
+	Priority *uint32 `json:"priority,omitempty"`
+}
+
+// GDPStatus says whether the policy is in effect.
+type GDPStatus struct {
+	// ErrorStatus is "success" or the reason the policy was rejected.
+	ErrorStatus string `json:"errorStatus,omitempty"`
+}
+
+// GlobalDeploymentPolicyList is a list of GlobalDeploymentPolicies.
+//
+// +kubebuilder:object:root=true
+type GlobalDeploymentPolicyList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []GlobalDeploymentPolicy `json:"items"`
+}
