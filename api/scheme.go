@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
+	akov1alpha1 "github.com/amko-project/amko/api/ako/v1alpha1"
 	akov1beta1 "github.com/amko-project/amko/api/ako/v1beta1"
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
@@ -18,6 +19,7 @@ func AddToScheme(s *runtime.Scheme) error {
 	for _, add := range []func(*runtime.Scheme) error{
 		amkov1alpha1.AddToScheme,
 		amkov1alpha2.AddToScheme,
+		akov1alpha1.AddToScheme,
 		akov1beta1.AddToScheme,
 		routev1.AddToScheme,
 	} {

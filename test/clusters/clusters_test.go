@@ -83,8 +83,8 @@ func TestClustersHaveNamespaceAndCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(want) != 6 {
-		t.Fatalf("config/crd holds %d CRDs, want 6 (four amko, HostRule, Route)", len(want))
+	if len(want) != 9 {
+		t.Fatalf("config/crd holds %d CRDs, want 9 (four amko, four AKO, Route)", len(want))
 	}
 	for _, cl := range set.Clusters {
 		if err := cl.Client.Get(ctx, client.ObjectKey{Name: clusters.Namespace}, &corev1.Namespace{}); err != nil {

@@ -100,7 +100,7 @@ type TrafficSplitElem struct {
 // +kubebuilder:validation:XValidation:rule="!self.enabled || (has(self.profileRef) && size(self.profileRef) > 0)",fieldPath=".profileRef",message="profileRef is required when sitePersistence is enabled"
 type SitePersistence struct {
 	// Enabled turns site persistence on or, when false, off regardless of the policy.
-	Enabled bool `json:"enabled"`
+	Enabled bool `json:"enabled,omitempty"`
 	// ProfileRef is a federated application persistence profile.
 	ProfileRef string `json:"profileRef,omitempty"`
 	// PKIProfileRef is a federated PKI profile.
