@@ -11,9 +11,10 @@ K8S_BIN := $(ROOT)/hack/k8s/bin
 
 all: build
 
-## build: compile every command into bin/
+## build: compile every package, and every command into bin/
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build ./...
+	@if [ -d cmd ]; then $(GO) build -o bin/ ./cmd/...; fi
 
 ## generate: deepcopy code and CRD manifests from the API types (controller-gen)
 generate:
@@ -26,7 +27,8 @@ k8s-bin:
 ## lint: go vet, staticcheck and gofmt
 lint:
 	$(GO) vet ./...
-	$(TOOL) staticcheck $(ROOT)/...
+	$(GO) -C hack/tools build -o $(ROOT)/bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	bin/staticcheck ./...
 	@out=$$(gofmt -l api cmd internal test config hack 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## test: lint, then every test against real API servers built on first use

@@ -158,6 +158,8 @@ func startOne(ctx context.Context, name string, scheme *k8sruntime.Scheme, apise
 		// envtest leaves a half-started control plane running on error.
 		return nil, errors.Join(fmt.Errorf("cluster %s: starting: %w", name, err), env.Stop())
 	}
+	// Local servers: no client-side throttling, which would slow discovery.
+	cfg.QPS, cfg.Burst = 1000, 2000
 	c := &Cluster{Context: name, Config: cfg, env: env}
 	if c.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		return nil, errors.Join(fmt.Errorf("cluster %s: client: %w", name, err), env.Stop())

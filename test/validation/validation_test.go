@@ -1,0 +1,311 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package validation_test checks, against a real kube-apiserver, that amko's CRDs
+// accept what AMKO users write and refuse bad input at admission with a message
+// that names the field and says what is allowed.
+package validation_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/amko-project/amko/test/clusters"
+)
+
+var set *clusters.Set
+
+func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 1, &set)) }
+
+// Every example of amko.md §1, and AMKO's documented GSLBHostRule, is accepted
+// unchanged, and every field of it is stored: nothing is pruned.
+func TestExamplesAreAccepted(t *testing.T) {
+	files, err := filepath.Glob("testdata/examples/*.yaml")
+	if err != nil || len(files) < 7 {
+		t.Fatalf("want the examples in testdata/examples, got %v (%v)", files, err)
+	}
+	c := set.Clusters[0].Client
+	for _, f := range files {
+		for i, obj := range readObjects(t, f) {
+			t.Run(fmt.Sprintf("%s#%d/%s", filepath.Base(f), i, obj.GetKind()), func(t *testing.T) {
+				ctx := context.Background()
+				sent := obj.DeepCopy()
+				if err := c.Create(ctx, obj); err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				got := &unstructured.Unstructured{}
+				got.SetGroupVersionKind(obj.GroupVersionKind())
+				if err := c.Get(ctx, client.ObjectKeyFromObject(obj), got); err != nil {
+					t.Fatal(err)
+				}
+				if path, ok := contains(got.Object["spec"], sent.Object["spec"], ".spec"); !ok {
+					t.Errorf("stored spec lost or changed %s: sent %v, stored %v", path, sent.Object["spec"], got.Object["spec"])
+				}
+			})
+		}
+	}
+}
+
+// Defaults are AMKO's: a GDP's traffic split weighs 1 at priority 10, a
+// GSLBHostRule's at priority 1; an explicit priority 0 is kept.
+func TestDefaults(t *testing.T) {
+	ctx := context.Background()
+	c := set.Clusters[0].Client
+	for _, tc := range []struct {
+		kind, spec   string
+		wantPriority []int64
+	}{
+		{"GlobalDeploymentPolicy", "trafficSplit: [{cluster: a}, {cluster: b, priority: 0}]", []int64{10, 0}},
+		{"GSLBHostRule", "fqdn: d.example.com\ntrafficSplit: [{cluster: a}, {cluster: b, priority: 0}]", []int64{1, 0}},
+	} {
+		obj := object(t, tc.kind, "defaults", tc.spec)
+		if err := c.Create(ctx, obj, client.DryRunAll); err != nil {
+			t.Fatalf("%s: %v", tc.kind, err)
+		}
+		split, _, _ := unstructured.NestedSlice(obj.Object, "spec", "trafficSplit")
+		for i, want := range tc.wantPriority {
+			elem := split[i].(map[string]any)
+			if elem["weight"] != int64(1) || elem["priority"] != want {
+				t.Errorf("%s trafficSplit[%d] = %v, want weight 1 priority %d", tc.kind, i, elem, want)
+			}
+		}
+	}
+}
+
+// Each invalid object is refused at admission; the message names the field and
+// says what is allowed.
+func TestInvalidObjectsAreRefused(t *testing.T) {
+	const gdp, ghr, gc, ac = "GlobalDeploymentPolicy", "GSLBHostRule", "GSLBConfig", "AMKOCluster"
+	// Specs of GSLBHostRule need a fqdn; fq prepends it.
+	fq := func(s string) string { return "fqdn: a.example.com\n" + s }
+	cases := []struct {
+		name, kind, spec string
+		want             []string
+	}{
+		// Ranges.
+		{"weight below 1", gdp, "trafficSplit: [{cluster: a, weight: 0}]",
+			[]string{"spec.trafficSplit[0].weight", "greater than or equal to 1"}},
+		{"weight above 20", gdp, "trafficSplit: [{cluster: a, weight: 21}]",
+			[]string{"spec.trafficSplit[0].weight", "less than or equal to 20"}},
+		{"priority above 100", gdp, "trafficSplit: [{cluster: a, priority: 101}]",
+			[]string{"spec.trafficSplit[0].priority", "less than or equal to 100"}},
+		{"negative priority", gdp, "trafficSplit: [{cluster: a, priority: -1}]",
+			[]string{"spec.trafficSplit[0].priority", "greater than or equal to 0"}},
+		{"ttl below 0", gdp, "ttl: -1", []string{"spec.ttl", "greater than or equal to 0"}},
+		{"ttl above 86400", gdp, "ttl: 86401", []string{"spec.ttl", "less than or equal to 86400"}},
+		{"hashMask 0", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 0}",
+			[]string{"spec.poolAlgorithmSettings.hashMask", "greater than or equal to 1"}},
+		{"hashMask 32", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 32}",
+			[]string{"spec.poolAlgorithmSettings.hashMask", "less than or equal to 31"}},
+		{"fallback hashMask 32", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 32}}",
+			[]string{"spec.poolAlgorithmSettings.geoFallback.hashMask", "less than or equal to 31"}},
+		{"GSLBHostRule weight above 20", ghr, fq("trafficSplit: [{cluster: a, weight: 21}]"),
+			[]string{"spec.trafficSplit[0].weight", "less than or equal to 20"}},
+		{"GSLBHostRule priority above 100", ghr, fq("trafficSplit: [{cluster: a, priority: 101}]"),
+			[]string{"spec.trafficSplit[0].priority", "less than or equal to 100"}},
+		{"GSLBHostRule ttl above 86400", ghr, fq("ttl: 86401"), []string{"spec.ttl", "less than or equal to 86400"}},
+
+		// Enums.
+		{"unknown algorithm", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_RANDOM}",
+			[]string{"spec.poolAlgorithmSettings.lbAlgorithm", `Unsupported value: "GSLB_ALGORITHM_RANDOM"`, "GSLB_ALGORITHM_ROUND_ROBIN"}},
+		{"unknown fallback algorithm", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_GEO}}",
+			[]string{"spec.poolAlgorithmSettings.geoFallback.lbAlgorithm", "Unsupported value", "GSLB_ALGORITHM_CONSISTENT_HASH"}},
+		{"unknown down response", gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_TEAPOT}",
+			[]string{"spec.downResponse.type", "Unsupported value", "GSLB_SERVICE_DOWN_RESPONSE_EMPTY"}},
+		{"down response without type", ghr, fq("downResponse: {}"), []string{"spec.downResponse.type", "Required value"}},
+		{"unknown log level", gc, "logLevel: TRACE", []string{"spec.logLevel", "Unsupported value", "DEBUG"}},
+
+		// Cross-field rules.
+		{"consistent hash without hashMask", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH}",
+			[]string{"spec.poolAlgorithmSettings.hashMask", "hashMask is required with lbAlgorithm GSLB_ALGORITHM_CONSISTENT_HASH"}},
+		{"hashMask with round robin", ghr, fq("poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN, hashMask: 24}"),
+			[]string{"spec.poolAlgorithmSettings.hashMask", "not allowed with any other lbAlgorithm"}},
+		{"hashMask without algorithm", gdp, "poolAlgorithmSettings: {hashMask: 24}",
+			[]string{"spec.poolAlgorithmSettings.hashMask", "not allowed with any other lbAlgorithm"}},
+		{"geo without geoFallback", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO}",
+			[]string{"spec.poolAlgorithmSettings.geoFallback", "geoFallback is required with lbAlgorithm GSLB_ALGORITHM_GEO"}},
+		{"geoFallback with consistent hash", ghr, fq("poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 8, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN}}"),
+			[]string{"spec.poolAlgorithmSettings.geoFallback", "not allowed with any other lbAlgorithm"}},
+		{"consistent hash fallback without hashMask", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH}}",
+			[]string{"spec.poolAlgorithmSettings.geoFallback.hashMask", "required with geoFallback lbAlgorithm GSLB_ALGORITHM_CONSISTENT_HASH"}},
+		{"round robin fallback with hashMask", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN, hashMask: 24}}",
+			[]string{"spec.poolAlgorithmSettings.geoFallback.hashMask", "not allowed with GSLB_ALGORITHM_ROUND_ROBIN"}},
+		{"geoFallback without algorithm", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {hashMask: 24}}",
+			[]string{"spec.poolAlgorithmSettings.geoFallback.lbAlgorithm", "Required value"}},
+		{"fallback IP missing", gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP}",
+			[]string{"spec.downResponse.fallbackIP", "fallbackIP is required with type GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP"}},
+		{"fallback IP with another type", ghr, fq("downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_NONE, fallbackIP: 10.1.1.1}"),
+			[]string{"spec.downResponse.fallbackIP", "not allowed with any other type"}},
+		{"fallback IP not an IP", gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP, fallbackIP: 10.1.1}",
+			[]string{"spec.downResponse.fallbackIP", "fallbackIP must be an IPv4 or IPv6 address"}},
+		{"health monitor refs and template", gdp, "healthMonitorRefs: [hm1]\nhealthMonitorTemplate: tpl",
+			[]string{"spec:", "healthMonitorRefs and healthMonitorTemplate cannot be specified together"}},
+		{"GSLBHostRule health monitor refs and template", ghr, fq("healthMonitorRefs: [hm1]\nhealthMonitorTemplate: tpl"),
+			[]string{"spec:", "healthMonitorRefs and healthMonitorTemplate cannot be specified together"}},
+		{"duplicate traffic split cluster", gdp, "trafficSplit: [{cluster: a, weight: 2}, {cluster: b}, {cluster: a, weight: 3}]",
+			[]string{"spec.trafficSplit", "each cluster may appear only once in trafficSplit"}},
+		{"GSLBHostRule duplicate traffic split cluster", ghr, fq("trafficSplit: [{cluster: a}, {cluster: a}]"),
+			[]string{"spec.trafficSplit", "each cluster may appear only once in trafficSplit"}},
+		{"duplicate match cluster", gdp, "matchClusters: [{cluster: a}, {cluster: a, syncVipOnly: true}]",
+			[]string{"spec.matchClusters", "each cluster may appear only once in matchClusters"}},
+		{"empty app label value", gdp, "matchRules: {appSelector: {label: {app: ''}}}",
+			[]string{"spec.matchRules.appSelector.label", "need a non-empty key and value"}},
+		{"empty namespace label key", gdp, "matchRules: {namespaceSelector: {label: {'': gslb}}}",
+			[]string{"spec.matchRules.namespaceSelector.label", "need a non-empty key and value"}},
+		{"GSLBHostRule without fqdn", ghr, "ttl: 30", []string{"spec.fqdn", "Required value"}},
+		{"GSLBHostRule empty fqdn", ghr, "fqdn: ''", []string{"spec.fqdn", "at least 1 chars long"}},
+		{"public IP not an IP", ghr, fq("publicIP: [{cluster: a, ip: 300.1.1.1}]"),
+			[]string{"spec.publicIP[0].ip", "ip must be an IPv4 or IPv6 address"}},
+		{"public IP without cluster", ghr, fq("publicIP: [{ip: 10.1.1.1}]"), []string{"spec.publicIP[0].cluster", "Required value"}},
+		{"duplicate public IP cluster", ghr, fq("publicIP: [{cluster: a, ip: 10.1.1.1}, {cluster: a, ip: 10.1.1.2}]"),
+			[]string{"spec.publicIP", "each cluster may appear only once in publicIP"}},
+		{"third-party vip not an IP", ghr, fq("thirdPartyMembers: [{site: s, vip: host.example.com}]"),
+			[]string{"spec.thirdPartyMembers[0].vip", "vip must be an IPv4 or IPv6 address"}},
+		{"third-party public IP not an IP", ghr, fq("thirdPartyMembers: [{site: s, vip: 10.1.1.1, publicIP: x}]"),
+			[]string{"spec.thirdPartyMembers[0].publicIP", "publicIP must be an IPv4 or IPv6 address"}},
+		{"third-party member without site", ghr, fq("thirdPartyMembers: [{vip: 10.1.1.1}]"),
+			[]string{"spec.thirdPartyMembers[0].site", "Required value"}},
+		{"site persistence without profile", ghr, fq("sitePersistence: {enabled: true}"),
+			[]string{"spec.sitePersistence.profileRef", "profileRef is required when sitePersistence is enabled"}},
+		{"duplicate member cluster", gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c1}]",
+			[]string{"spec.memberClusters", "each clusterContext may appear only once in memberClusters"}},
+		{"duplicate federation cluster", ac, "clusters: [c1, c2, c1]",
+			[]string{"spec.clusters", "each context may appear only once in clusters"}},
+	}
+	c := set.Clusters[0].Client
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.Create(context.Background(), object(t, tc.kind, "invalid", tc.spec), client.DryRunAll)
+			if err == nil {
+				t.Fatalf("accepted, want refused with %q", tc.want)
+			}
+			t.Logf("refused: %v", err)
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("refused with %v, want an Invalid error", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q does not contain %q", err.Error(), w)
+				}
+			}
+		})
+	}
+
+	// The rules refuse only what is wrong: their valid neighbours pass.
+	valid := []struct{ kind, spec string }{
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 31}"},
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN}}"},
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_TOPOLOGY}"},
+		{gdp, "poolAlgorithmSettings: {}"},
+		{gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP, fallbackIP: 'fd00::1'}"},
+		{gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_EMPTY}"},
+		{gdp, "healthMonitorRefs: []\nhealthMonitorTemplate: tpl"},
+		{gdp, "trafficSplit: [{cluster: a, weight: 20, priority: 100}, {cluster: b, weight: 1, priority: 0}]\nttl: 0"},
+		{ghr, fq("sitePersistence: {enabled: false}\npublicIP: [{cluster: a, ip: 10.1.1.1}, {cluster: b, ip: '2001:db8::1'}]")},
+		{ghr, fq("ttl: 86400\ntrafficSplit: [{cluster: third-party-site, weight: 20}]")},
+		{gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c2}]\nlogLevel: WARN"},
+	}
+	for _, v := range valid {
+		if err := c.Create(context.Background(), object(t, v.kind, "valid", v.spec), client.DryRunAll); err != nil {
+			t.Errorf("%s with %q refused: %v", v.kind, v.spec, err)
+		}
+	}
+}
+
+// object builds an amko object of kind in avi-system with the given YAML spec.
+func object(t *testing.T, kind, name, spec string) *unstructured.Unstructured {
+	t.Helper()
+	version := "v1alpha1"
+	if kind == "GlobalDeploymentPolicy" {
+		version = "v1alpha2"
+	}
+	var s map[string]any
+	if err := yaml.Unmarshal([]byte(spec), &s); err != nil {
+		t.Fatalf("spec %q: %v", spec, err)
+	}
+	if s == nil {
+		s = map[string]any{}
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "amko.vmware.com/" + version,
+		"kind":       kind,
+		"metadata":   map[string]any{"name": name, "namespace": clusters.Namespace},
+		"spec":       s,
+	}}
+}
+
+// readObjects decodes every YAML document of a file.
+func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []*unstructured.Unstructured
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(doc, &m); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(m) > 0 {
+			objs = append(objs, &unstructured.Unstructured{Object: m})
+		}
+	}
+	return objs
+}
+
+// contains reports whether got holds every field and value of want, and if not,
+// the first path where it does not.
+func contains(got, want any, path string) (string, bool) {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return path, false
+		}
+		for k, v := range w {
+			if p, ok := contains(g[k], v, path+"."+k); !ok {
+				return p, false
+			}
+		}
+		return "", true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return path, false
+		}
+		for i := range w {
+			if p, ok := contains(g[i], w[i], fmt.Sprintf("%s[%d]", path, i)); !ok {
+				return p, false
+			}
+		}
+		return "", true
+	default:
+		// JSON numbers decode as int64 from the server and float64 or int64 from YAML.
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return "", true
+		}
+		return path, false
+	}
+}
