@@ -62,6 +62,7 @@ func TestKubeconfigContextsReachTheirOwnCluster(t *testing.T) {
 		if err := c.Create(ctx, marker); err != nil {
 			t.Fatalf("context %s: creating marker: %v", name, err)
 		}
+		t.Cleanup(func() { _ = c.Delete(context.Background(), marker) })
 	}
 	for _, cl := range set.Clusters {
 		for _, name := range want {
@@ -108,6 +109,11 @@ func TestObjectsWithStatus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cl := set.Clusters[1]
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "objects-"}}
+	if err := cl.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Client.Delete(context.Background(), ns) })
 	ako := clusters.AKO{
 		VSUUIDs:        map[string]string{"shop.example.com": "virtualservice-1"},
 		ControllerUUID: "cluster-0a1b",
@@ -115,7 +121,7 @@ func TestObjectsWithStatus(t *testing.T) {
 	}
 
 	_, err := cl.CreateIngress(ctx, clusters.Ingress{
-		Namespace: "default", Name: "shop", Labels: map[string]string{"app": "gslb"},
+		Namespace: ns.Name, Name: "shop", Labels: map[string]string{"app": "gslb"},
 		Rules: []clusters.IngressRule{
 			{Host: "shop.example.com", IP: "10.1.0.10", Paths: []string{"/", "/cart"}},
 			{Host: "pending.example.com"},
@@ -127,7 +133,7 @@ func TestObjectsWithStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ing networkingv1.Ingress
-	if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "shop"}, &ing); err != nil {
+	if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "shop"}, &ing); err != nil {
 		t.Fatal(err)
 	}
 	if got := ing.Status.LoadBalancer.Ingress; len(got) != 1 || got[0].IP != "10.1.0.10" || got[0].Hostname != "shop.example.com" {
@@ -139,7 +145,7 @@ func TestObjectsWithStatus(t *testing.T) {
 	checkAKOAnnotations(t, ing.Annotations, ako)
 
 	_, err = cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{
-		Namespace: "default", Name: "db", Hostname: "db.example.com", IP: "10.1.0.11",
+		Namespace: ns.Name, Name: "db", Hostname: "db.example.com", IP: "10.1.0.11",
 		Ports: []corev1.ServicePort{{Name: "pg", Port: 5432, Protocol: corev1.ProtocolTCP}},
 		AKO:   ako,
 	})
@@ -147,7 +153,7 @@ func TestObjectsWithStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	var svc corev1.Service
-	if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "db"}, &svc); err != nil {
+	if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "db"}, &svc); err != nil {
 		t.Fatal(err)
 	}
 	if got := svc.Status.LoadBalancer.Ingress; len(got) != 1 || got[0].IP != "10.1.0.11" || got[0].Hostname != "db.example.com" {
@@ -159,14 +165,14 @@ func TestObjectsWithStatus(t *testing.T) {
 	checkAKOAnnotations(t, svc.Annotations, ako)
 
 	_, err = cl.CreateRoute(ctx, clusters.Route{
-		Namespace: "default", Name: "web", Host: "shop.example.com", Path: "/web",
+		Namespace: ns.Name, Name: "web", Host: "shop.example.com", Path: "/web",
 		TLSTermination: routev1.TLSTerminationEdge, IP: "10.1.0.12", AKO: ako,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var route routev1.Route
-	if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "web"}, &route); err != nil {
+	if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "web"}, &route); err != nil {
 		t.Fatal(err)
 	}
 	if len(route.Status.Ingress) != 1 || len(route.Status.Ingress[0].Conditions) != 1 {
@@ -187,7 +193,7 @@ func TestObjectsWithStatus(t *testing.T) {
 
 	// HostRules keep fields amko does not read, since AKO owns the API.
 	hr := &akov1beta1.HostRule{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "shop"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "shop"},
 		Spec: akov1beta1.HostRuleSpec{VirtualHost: akov1beta1.HostRuleVirtualHost{
 			Fqdn: "shop.example.com", Aliases: []string{"store.example.com"},
 			Gslb: &akov1beta1.HostRuleGSLB{Fqdn: "shop.global.example.com", IncludeAliases: true},

@@ -46,6 +46,7 @@ func TestExamplesAreAccepted(t *testing.T) {
 				if err := c.Create(ctx, obj); err != nil {
 					t.Fatalf("refused: %v", err)
 				}
+				t.Cleanup(func() { _ = c.Delete(context.Background(), obj) })
 				got := &unstructured.Unstructured{}
 				got.SetGroupVersionKind(obj.GroupVersionKind())
 				if err := c.Get(ctx, client.ObjectKeyFromObject(obj), got); err != nil {
