@@ -387,7 +387,7 @@ func (s *Server) prepare(req *request, kind *schema.Kind, data map[string]any, e
 		delete(data, f)
 	}
 
-	kind.FillDefaults(data, req.version)
+	fillDefaults(kind, data, req.version)
 	if err := kind.Validate(data, req.version, s.opts.Strict.FieldVersionGate); err != nil {
 		return nil, writeError(req.w, http.StatusBadRequest, err.Error())
 	}
@@ -417,9 +417,6 @@ func (s *Server) prepare(req *request, kind *schema.Kind, data map[string]any, e
 	if status := s.checkWritable(req, kind, o, existing); status != 0 {
 		return nil, status
 	}
-	if status := s.checkRules(req, kind, o); status != 0 {
-		return nil, status
-	}
 	tenant := ""
 	if scoped(kind) {
 		tenant = o.Tenant
@@ -430,6 +427,9 @@ func (s *Server) prepare(req *request, kind *schema.Kind, data map[string]any, e
 			msg = verboseName(kind.Definition) + " with this Name already exists."
 		}
 		return nil, writeError(req.w, http.StatusConflict, msg)
+	}
+	if status := s.checkRules(req, kind, o); status != 0 {
+		return nil, status
 	}
 	return o, 0
 }

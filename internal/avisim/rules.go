@@ -23,6 +23,26 @@ const (
 // The version from which site persistence needs a PKI profile (avi-api.md §2.7).
 var pkiRequiredFrom = schema.Version{Major: 22, Minor: 1, Patch: 3}
 
+// defaults are the controller's defaults that its schema does not state
+// (avi-api.md §2.7, §2.8): AMKO reads site_persistence_enabled back from every
+// GSLB service, and filters health monitors and profiles on is_federated.
+var defaults = map[string]map[string]any{
+	"gslbservice":                   {"site_persistence_enabled": false},
+	"healthmonitor":                 {"is_federated": false},
+	"applicationpersistenceprofile": {"is_federated": false},
+	"pkiprofile":                    {"is_federated": false},
+}
+
+// fillDefaults fills the schema's defaults and the controller's own.
+func fillDefaults(kind *schema.Kind, data map[string]any, v schema.Version) {
+	for k, val := range defaults[kind.Name] {
+		if _, ok := data[k]; !ok {
+			data[k] = val
+		}
+	}
+	kind.FillDefaults(data, v)
+}
+
 // gslbObject returns the GSLB configuration, the controller's single gslb object.
 func (s *Server) gslbObject() *object {
 	if objs := s.store.list("gslb"); len(objs) > 0 {

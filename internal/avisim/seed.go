@@ -142,7 +142,7 @@ func (s *Server) insert(kind, tenant string, data map[string]any) (*object, erro
 	for _, f := range identityFields {
 		delete(data, f)
 	}
-	k.FillDefaults(data, s.version)
+	fillDefaults(k, data, s.version)
 	if err := k.Validate(data, s.version, false); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", kind, str(data["name"]), err)
 	}

@@ -8,7 +8,9 @@ package schema
 // decoded with UseNumber. Values of the wrong type are left alone for Validate
 // to refuse.
 func (k *Kind) FillDefaults(obj map[string]any, v Version) {
-	fillDefaults(k.root, obj, v)
+	if obj != nil {
+		fillDefaults(k.root, obj, v)
+	}
 }
 
 func fillDefaults(o *object, m map[string]any, v Version) {

@@ -61,7 +61,8 @@ type Field struct {
 	MinItems, MaxItems int       // 0 when not stated
 }
 
-// AvailableIn reports whether the field exists at API version v (see Introduced).
+// AvailableIn reports whether the field exists at API version v. A back-port list
+// "18.2.8, 20.1.1" means 18.2.8 and later 18.2 releases, and 20.1.1 onwards.
 func (f *Field) AvailableIn(v Version) bool { return availableIn(f.IntroducedIn, v) }
 
 // object is one swagger definition.
@@ -75,7 +76,6 @@ type object struct {
 // pieces Validate needs.
 type prop struct {
 	Field
-	name    string
 	obj     *object // definition of an object field or of an array's items
 	enumSet map[string]bool
 }
@@ -162,7 +162,7 @@ func parseKind(def string, data []byte) (*Kind, error) {
 	for n, d := range doc.Definitions {
 		o := objs[n]
 		for pn, sp := range d.Properties {
-			p, err := parseProp(pn, sp, objs)
+			p, err := parseProp(sp, objs)
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", n, pn, err)
 			}
@@ -201,8 +201,9 @@ func collectionName(paths map[string]json.RawMessage) (string, error) {
 	return names[0], nil
 }
 
-func parseProp(name string, sp swaggerProp, objs map[string]*object) (*prop, error) {
-	p := &prop{name: name}
+// parseProp reads one property; objs resolves its $ref.
+func parseProp(sp swaggerProp, objs map[string]*object) (*prop, error) {
+	p := &prop{}
 	p.Type, p.Format, p.ReadOnly = sp.Type, sp.Format, sp.ReadOnly
 	resolve := func(ref string) (*object, error) {
 		n, ok := strings.CutPrefix(ref, "#/definitions/")
@@ -320,18 +321,21 @@ func (k *Kind) index() {
 
 // at returns a copy of the field's facts at path p.
 func (p *prop) at(path string) *Field {
-	f := p.Field
+	f := p.Field.clone()
 	f.Path = path
-	f.Enum = slices.Clone(f.Enum)
-	f.Special = slices.Clone(f.Special)
-	f.IntroducedIn = slices.Clone(f.IntroducedIn)
-	if f.Introduced != nil {
-		v := *f.Introduced
-		f.Introduced = &v
-	}
-	f.Min, f.Max = clonePtr(f.Min), clonePtr(f.Max)
-	f.MinFloat, f.MaxFloat = clonePtr(f.MinFloat), clonePtr(f.MaxFloat)
-	return &f
+	return f
+}
+
+// clone returns a deep copy, so that callers cannot change the registry.
+func (f *Field) clone() *Field {
+	c := *f
+	c.Enum = slices.Clone(f.Enum)
+	c.Special = slices.Clone(f.Special)
+	c.IntroducedIn = slices.Clone(f.IntroducedIn)
+	c.Introduced = clonePtr(f.Introduced)
+	c.Min, c.Max = clonePtr(f.Min), clonePtr(f.Max)
+	c.MinFloat, c.MaxFloat = clonePtr(f.MinFloat), clonePtr(f.MaxFloat)
+	return &c
 }
 
 func clonePtr[T any](p *T) *T {
@@ -349,9 +353,7 @@ func (k *Kind) RefFields() []RefField { return slices.Clone(k.refs) }
 func (k *Kind) Fields() []*Field {
 	out := make([]*Field, len(k.fields))
 	for i, f := range k.fields {
-		c := *f
-		c.Enum, c.Special, c.IntroducedIn = slices.Clone(f.Enum), slices.Clone(f.Special), slices.Clone(f.IntroducedIn)
-		out[i] = &c
+		out[i] = f.clone()
 	}
 	return out
 }
@@ -364,15 +366,12 @@ func (k *Kind) Field(path string) *Field {
 	var norm []string
 	segs := strings.Split(path, ".")
 	for i, seg := range segs {
-		name := seg
-		if j := strings.IndexByte(seg, '['); j >= 0 {
-			name = seg[:j]
-		}
+		name, _, indexed := strings.Cut(seg, "[")
 		if o == nil {
 			return nil
 		}
 		p := o.props[name]
-		if p == nil {
+		if p == nil || (indexed && p.Type != "array") {
 			return nil
 		}
 		if p.Type == "array" {

@@ -12,10 +12,16 @@ import (
 	"strconv"
 )
 
-// alwaysAccepted are top-level fields accepted and ignored even where the
+// alwaysAccepted tells the top-level fields accepted and ignored even where the
 // definition lacks them (Tenant has no tenant_ref): clients echo rendered objects
 // back, and the store owns these fields.
-var alwaysAccepted = map[string]bool{"uuid": true, "url": true, "_last_modified": true, "tenant_ref": true}
+func alwaysAccepted(name string) bool {
+	switch name {
+	case "uuid", "url", "_last_modified", "tenant_ref":
+		return true
+	}
+	return false
+}
 
 // Validate checks a request body (decoded by encoding/json, preferably with
 // UseNumber) for API version v. It refuses, with a *Error:
@@ -55,7 +61,7 @@ func (val validator) object(o *object, m map[string]any, prefix string, top bool
 		path := prefix + key
 		p := o.props[key]
 		if p == nil {
-			if top && alwaysAccepted[key] {
+			if top && alwaysAccepted(key) {
 				continue
 			}
 			return errUnknown(path, o.name)
