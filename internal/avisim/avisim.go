@@ -41,13 +41,16 @@ type Options struct {
 	DNSDomains []string
 	// PageSize is the default list page size (default 25); MaxPageSize caps it (default 200).
 	PageSize, MaxPageSize int
-	// Strict holds the strictness knobs.
+	// Strict holds the strictness knobs; its zero value means DefaultStrictness.
 	Strict Strictness
 	// IdleTimeout ends sessions unused this long (default 15 minutes); SessionLifetime
 	// ends them this long after login (default 24 hours).
 	IdleTimeout, SessionLifetime time.Duration
 	// DeterministicUUIDs makes generated uuids a counter, for golden tests.
 	DeterministicUUIDs bool
+	// JournalLimit bounds the journal: past it the oldest half is forgotten.
+	// Default 100000 entries.
+	JournalLimit int
 	// RandSeed seeds fault probabilities; 0 means a fixed default seed.
 	RandSeed uint64
 	// Now returns the current time; default time.Now.
@@ -129,6 +132,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.SessionLifetime == 0 {
 		opts.SessionLifetime = 24 * time.Hour
+	}
+	if opts.JournalLimit == 0 {
+		opts.JournalLimit = 100000
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -456,7 +456,7 @@ func (s *Server) resolve(target, ref, tenant string) (*object, error) {
 		if o := s.store.get(kind, id); o != nil {
 			return o, nil
 		}
-		return nil, fmt.Errorf("Cannot find object of type %s with uuid %s", kind, id)
+		return nil, refusal("Cannot find object of type %s with uuid %s", kind, id)
 	}
 	name := u.Query().Get("name")
 	if name == "" {
@@ -480,7 +480,7 @@ func (s *Server) resolve(target, ref, tenant string) (*object, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("Cannot find object of type %s with name %s", kind, name)
+	return nil, refusal("Cannot find object of type %s with name %s", kind, name)
 }
 
 func (s *Server) delete(req *request, kind *schema.Kind, o *object) {

@@ -125,7 +125,7 @@ func (s *Server) gslbServiceRules(req *request, o *object) error {
 			}
 			for _, od := range stringList(other.Data["domain_names"]) {
 				if strings.EqualFold(strings.TrimSuffix(od, "."), d) {
-					return fmt.Errorf("Gslb service %s: %s %s of Gslb service %s", name, msgDomainConflict, d, other.name())
+					return refusal("Gslb service %s: %s %s of Gslb service %s", name, msgDomainConflict, d, other.name())
 				}
 			}
 		}
@@ -147,7 +147,7 @@ func (s *Server) gslbServiceRules(req *request, o *object) error {
 		seen[pname] = true
 		members, _ := pool["members"].([]any)
 		if len(members) == 0 {
-			return fmt.Errorf("groups[%d].members: Minimum of 1 items required.", i)
+			return refusal("groups[%d].members: Minimum of 1 items required.", i)
 		}
 		for _, field := range []string{"algorithm", "fallback_algorithm"} {
 			if pool[field] == "GSLB_ALGORITHM_CONSISTENT_HASH" && pool["consistent_hash_mask"] == nil && pool["consistent_hash_mask6"] == nil {
@@ -353,3 +353,11 @@ func number(v any) (int64, bool) {
 	}
 	return 0, false
 }
+
+// apiError is a refusal in the controller's own words, which keep its
+// capitalisation and punctuation.
+type apiError string
+
+func (e apiError) Error() string { return string(e) }
+
+func refusal(format string, args ...any) error { return apiError(fmt.Sprintf(format, args...)) }

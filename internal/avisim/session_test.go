@@ -250,3 +250,37 @@ func TestErrorBodiesNeverEmpty(t *testing.T) {
 		}
 	}
 }
+
+// The strictness knobs switch their checks: Referer (off by default) and the
+// version check.
+func TestStrictnessKnobs(t *testing.T) {
+	_, host := start(t, avisim.Options{Strict: avisim.Strictness{CSRFCheck: true, RefererCheck: true}})
+	c := amkoClient(t, host, "admin")
+	var out map[string]any
+	if err := c.AviSession.Post("/api/healthmonitor", hmBody("amko--referer"), &out); err != nil {
+		t.Errorf("the SDK sends a Referer of this host: %v", err)
+	}
+	status, body, hdr := do(t, newRequest(t, "POST", "https://"+host+"/login", `{"username":"admin","password":"avi123"}`))
+	if status != 200 {
+		t.Fatal(body)
+	}
+	req := newRequest(t, "DELETE", "https://"+host+"/api/healthmonitor/x", "")
+	for _, ck := range (&http.Response{Header: hdr}).Cookies() {
+		req.AddCookie(ck)
+		if ck.Name == "csrftoken" {
+			req.Header.Set("X-CSRFToken", ck.Value)
+		}
+	}
+	if status, body, _ := do(t, req); status != 403 || !strings.Contains(body, "Referer checking failed") {
+		t.Errorf("DELETE without Referer: %d %s", status, body)
+	}
+
+	_, lax := start(t, avisim.Options{Strict: avisim.Strictness{CSRFCheck: true}})
+	newer := amkoClient(t, lax, "admin")
+	if err := session.SetVersion("31.2.1")(newer.AviSession); err != nil {
+		t.Fatal(err)
+	}
+	if err := newer.AviSession.Get("/api/cloud", &out); err != nil {
+		t.Errorf("newer version with the version check off: %v", err)
+	}
+}

@@ -32,8 +32,8 @@ func (o *object) name() string {
 type store struct {
 	objects       map[string]map[string]*object
 	names         map[string]map[string]string // kind → tenant "/" name → uuid
-	seq           uint64 // last creation sequence number
-	version       uint64 // bumped on every write
+	seq           uint64                       // last creation sequence number
+	version       uint64                       // bumped on every write
 	lastModified  int64
 	deterministic bool
 	uuidCounter   uint64
