@@ -1,3 +1,5 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
 // Package gslb is the backend-neutral model of a GSLB service and the DNS
 // answer engine that decides what each query for one of its names gets.
 //

@@ -1,3 +1,5 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
 package gslb
 
 import "testing"
