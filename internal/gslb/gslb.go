@@ -56,6 +56,49 @@ type Service struct {
 	MinMembers    uint32 // 0: disabled
 	Pools         []Pool
 	Down          DownResponse
+
+	// The fields below describe the service to a backend that manages it; the
+	// answer engine does not read them.
+
+	// Tenant is the Avi tenant of the service.
+	Tenant string
+	// Description names the application objects behind the members.
+	Description string
+	// HealthMonitors are the monitors the operator creates and owns for the
+	// service; HealthMonitorRefs name monitors someone else owns.
+	HealthMonitors    []HealthMonitor
+	HealthMonitorRefs []string
+	// SitePersistence keeps clients on one site; nil disables it.
+	SitePersistence *SitePersistence
+}
+
+// HealthMonitor is a data-plane monitor of a service's members, as AMKO names
+// and configures them (amko.md §2.7).
+type HealthMonitor struct {
+	Name string
+	// Type is the Avi type: HEALTH_MONITOR_HTTP, _HTTPS, _TCP or _UDP.
+	Type string
+	// Port is the monitored port; 0 means the member's own.
+	Port uint32
+	// HTTPRequest and HTTPResponseCodes configure HTTP(S) monitors, e.g.
+	// "HEAD /cart HTTP/1.0" and [HTTP_2XX HTTP_3XX].
+	HTTPRequest       string
+	HTTPResponseCodes []string
+	// UDPRequest is sent by UDP monitors.
+	UDPRequest string
+	// Description says which service and path the monitor is for.
+	Description string
+	// Interval, Timeout, SuccessfulChecks and FailedChecks pace the probes
+	// (seconds and counts; AMKO's are 10, 4, 3, 3).
+	Interval, Timeout, SuccessfulChecks, FailedChecks uint32
+	// Shared monitors serve several services and outlive any one of them.
+	Shared bool
+}
+
+// SitePersistence names the federated profiles of cookie-based site persistence.
+type SitePersistence struct {
+	ProfileRef    string
+	PKIProfileRef string
 }
 
 // Pool is a group of members sharing a priority and an algorithm.
@@ -69,6 +112,9 @@ type Pool struct {
 	Fallback         Algorithm // used by Geo when no location decides; ConsistentHash or round robin
 	FallbackHashMask int       // IPv4 prefix length for a ConsistentHash fallback
 	Members          []Member
+	// MinHealthMonitorsUp is how many health signals must be up for a member to
+	// be up (a backend setting; 0 means all).
+	MinHealthMonitorsUp uint32
 }
 
 // Member is one answerable address of a pool.
@@ -80,6 +126,13 @@ type Member struct {
 	Enabled    bool
 	Preference uint32    // PreferenceOrder: lowest wins; 0 is treated as 1
 	Location   *Location // Geo; nil: unknown
+
+	// Cluster is the member cluster (kubeconfig context) or third-party site the
+	// member comes from; ClusterUUID and VSUUID are the Avi controller cluster
+	// and virtual service behind it (empty for address-only members).
+	Cluster     string
+	ClusterUUID string
+	VSUUID      string
 }
 
 // Location is a point on Earth in decimal degrees.

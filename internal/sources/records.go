@@ -1,0 +1,80 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package sources turns the objects of a member cluster (Ingresses, Services of
+// type LoadBalancer, OpenShift Routes, Namespaces, AKO HostRules) into records:
+// what each application object offers for GSLB, as AMKO reads it (amko.md §2.3).
+// It knows nothing of policy or backends.
+package sources
+
+import "net/netip"
+
+// Kind is the kind of application object a record comes from, named as in AMKO's
+// keys and GSLB service descriptions.
+type Kind string
+
+// Application kinds.
+const (
+	KindIngress Kind = "INGRESS"
+	KindRoute   Kind = "ROUTE"
+	KindLBSvc   Kind = "LBSVC"
+)
+
+// Record is one host name of one application object in one member cluster, with
+// the address AKO gave it.
+type Record struct {
+	Cluster   string // member cluster (kubeconfig context)
+	Kind      Kind
+	Namespace string
+	Name      string // the object's name
+	Host      string // the local FQDN
+	IP        netip.Addr
+	Labels    map[string]string
+
+	// Paths are the HTTP paths of the host (Ingress, Route); "/" when none.
+	Paths []string
+	// TLS is set when the host is served over TLS (and not passed through).
+	TLS bool
+	// Passthrough is set for TLS passthrough Routes and Ingresses.
+	Passthrough bool
+	// Port and Protocol are a LoadBalancer Service's lowest port and its protocol
+	// (TCP or UDP), and 443/TCP for passthrough.
+	Port     int32
+	Protocol string
+
+	// VSUUID, ControllerUUID and Tenant are AKO's identifiers of the virtual
+	// service; empty when AKO has not written them.
+	VSUUID         string
+	ControllerUUID string
+	Tenant         string
+}
+
+// ObjectName is the record's object as AMKO names it in descriptions: an
+// Ingress is "<name>/<host>", the others their name.
+func (r Record) ObjectName() string {
+	if r.Kind == KindIngress {
+		return r.Name + "/" + r.Host
+	}
+	return r.Name
+}
+
+// Namespace is a member cluster's namespace: its labels for the namespace
+// selector and its AKO tenant annotation.
+type Namespace struct {
+	Cluster string
+	Name    string
+	Labels  map[string]string
+	Tenant  string // ako.vmware.com/tenant-name; "" when absent
+}
+
+// HostRule is an accepted AKO HostRule: the local FQDN it applies to, its
+// aliases, its global FQDN and whether the host is TLS.
+type HostRule struct {
+	Cluster        string
+	Namespace      string
+	Name           string
+	FQDN           string
+	Aliases        []string
+	GlobalFQDN     string
+	IncludeAliases bool
+	TLS            bool
+}
