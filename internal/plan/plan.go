@@ -1,0 +1,150 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package plan computes the minimal changes that turn a backend's observed GSLB
+// objects into the desired ones, over objects the operator owns only: an
+// unchanged service is never written, and a monitor is created before the first
+// service that needs it and deleted only after no service uses it.
+package plan
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"slices"
+
+	"github.com/amko-project/amko/internal/gslb"
+)
+
+// Op is what a change does.
+type Op string
+
+// Operations.
+const (
+	Create Op = "create"
+	Update Op = "update"
+	Delete Op = "delete"
+)
+
+// Kind is the kind of object a change applies to.
+type Kind string
+
+// Kinds.
+const (
+	KindService Kind = "service"
+	KindMonitor Kind = "monitor"
+)
+
+// Change is one write to the backend. Service or Monitor holds the desired
+// object for Create and Update; UUID names the observed one for Update and Delete.
+type Change struct {
+	Op      Op
+	Kind    Kind
+	Tenant  string
+	Name    string
+	UUID    string
+	Service *gslb.Service
+	Monitor *gslb.HealthMonitor
+}
+
+// ObservedService is a service the backend holds and the operator owns.
+type ObservedService struct {
+	UUID    string
+	Service *gslb.Service
+}
+
+// ObservedMonitor is a health monitor the backend holds and the operator owns.
+type ObservedMonitor struct {
+	UUID    string
+	Tenant  string
+	Monitor gslb.HealthMonitor
+}
+
+// Observed is the backend's state of the operator's objects.
+type Observed struct {
+	Services []ObservedService
+	Monitors []ObservedMonitor
+}
+
+// Options tell the plan when a backend considers two objects the same: fields
+// the backend does not store must not count as differences.
+type Options struct {
+	ServiceEqual func(desired, observed *gslb.Service) bool
+	MonitorEqual func(desired, observed *gslb.HealthMonitor) bool
+}
+
+type key struct{ tenant, name string }
+
+// Compute returns the changes in the order they must be applied: monitor
+// creates and updates, service creates and updates, service deletes, then
+// monitor deletes.
+func Compute(desired []*gslb.Service, observed Observed, opts Options) []Change {
+	svcEqual, hmEqual := opts.ServiceEqual, opts.MonitorEqual
+	if svcEqual == nil {
+		svcEqual = func(a, b *gslb.Service) bool { return equalJSON(a, b) }
+	}
+	if hmEqual == nil {
+		hmEqual = func(a, b *gslb.HealthMonitor) bool { return equalJSON(a, b) }
+	}
+
+	obsSvc := map[key]ObservedService{}
+	for _, o := range observed.Services {
+		obsSvc[key{o.Service.Tenant, o.Service.Name}] = o
+	}
+	obsHM := map[key]ObservedMonitor{}
+	for _, o := range observed.Monitors {
+		obsHM[key{o.Tenant, o.Monitor.Name}] = o
+	}
+
+	var hmChanges, svcChanges, svcDeletes, hmDeletes []Change
+	wantSvc := map[key]bool{}
+	wantHM := map[key]bool{}
+	for _, d := range desired {
+		k := key{d.Tenant, d.Name}
+		wantSvc[k] = true
+		for i := range d.HealthMonitors {
+			m := &d.HealthMonitors[i]
+			mk := key{d.Tenant, m.Name}
+			if wantHM[mk] {
+				continue // a shared monitor, already planned
+			}
+			wantHM[mk] = true
+			o, ok := obsHM[mk]
+			switch {
+			case !ok:
+				hmChanges = append(hmChanges, Change{Op: Create, Kind: KindMonitor, Tenant: d.Tenant, Name: m.Name, Monitor: m})
+			case !hmEqual(m, &o.Monitor):
+				hmChanges = append(hmChanges, Change{Op: Update, Kind: KindMonitor, Tenant: d.Tenant, Name: m.Name, UUID: o.UUID, Monitor: m})
+			}
+		}
+		o, ok := obsSvc[k]
+		switch {
+		case !ok:
+			svcChanges = append(svcChanges, Change{Op: Create, Kind: KindService, Tenant: d.Tenant, Name: d.Name, Service: d})
+		case !svcEqual(d, o.Service):
+			svcChanges = append(svcChanges, Change{Op: Update, Kind: KindService, Tenant: d.Tenant, Name: d.Name, UUID: o.UUID, Service: d})
+		}
+	}
+	for k, o := range obsSvc {
+		if !wantSvc[k] {
+			svcDeletes = append(svcDeletes, Change{Op: Delete, Kind: KindService, Tenant: k.tenant, Name: k.name, UUID: o.UUID})
+		}
+	}
+	for k, o := range obsHM {
+		if !wantHM[k] {
+			hmDeletes = append(hmDeletes, Change{Op: Delete, Kind: KindMonitor, Tenant: k.tenant, Name: k.name, UUID: o.UUID})
+		}
+	}
+	byName := func(a, b Change) int { return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Name, b.Name)) }
+	for _, l := range [][]Change{hmChanges, svcChanges, svcDeletes, hmDeletes} {
+		slices.SortFunc(l, byName)
+	}
+	return slices.Concat(hmChanges, svcChanges, svcDeletes, hmDeletes)
+}
+
+// equalJSON compares two objects by their JSON form, which netip addresses and
+// nil-versus-empty slices alike render stably.
+func equalJSON(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
