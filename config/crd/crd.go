@@ -17,8 +17,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// AMKOGroup is the API group of amko's own CRDs.
-const AMKOGroup = "amko.vmware.com"
+// API groups of the CRDs.
+const (
+	AMKOGroup  = "amko.vmware.com"
+	RouteGroup = "route.openshift.io"
+)
 
 //go:embed *.yaml
 var manifests embed.FS

@@ -2,8 +2,8 @@
 
 // Package clusters starts real member clusters for tests: each is a kube-apiserver
 // and an etcd (built from source by hack/k8s) run by controller-runtime's envtest,
-// with amko's CRDs and the foreign ones it reads installed and the avi-system
-// namespace created. One merged kubeconfig names each cluster's context as AMKO's
+// with amko's CRDs and AKO's installed (and OpenShift's Route where asked) and the
+// avi-system namespace created. One merged kubeconfig names each cluster's context as AMKO's
 // gslb-members file does.
 //
 // Start clusters once per test package, from TestMain with Main, and stop them
@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +53,9 @@ type Options struct {
 	AssetsDir string
 	// StartTimeout bounds the start of each API server and etcd; default 60s.
 	StartTimeout time.Duration
+	// OpenShift lists the clusters (by index, from 0) that serve OpenShift's
+	// Route API. amko, like AMKO, reads Routes instead of Ingresses there.
+	OpenShift []int
 }
 
 // Cluster is one running member cluster.
@@ -127,7 +131,7 @@ func Start(ctx context.Context, n int, opts Options) (*Set, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.Clusters[i], errs[i] = startOne(ctx, contexts[i], scheme, apiserver, etcd, timeout)
+			s.Clusters[i], errs[i] = startOne(ctx, contexts[i], scheme, apiserver, etcd, timeout, slices.Contains(opts.OpenShift, i))
 		}()
 	}
 	wg.Wait()
@@ -140,10 +144,16 @@ func Start(ctx context.Context, n int, opts Options) (*Set, error) {
 	return s, nil
 }
 
-func startOne(ctx context.Context, name string, scheme *k8sruntime.Scheme, apiserver, etcd string, timeout time.Duration) (*Cluster, error) {
-	crds, err := crd.All()
+func startOne(ctx context.Context, name string, scheme *k8sruntime.Scheme, apiserver, etcd string, timeout time.Duration, openshift bool) (*Cluster, error) {
+	all, err := crd.All()
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", name, err)
+	}
+	var crds []*apiextensionsv1.CustomResourceDefinition
+	for _, c := range all {
+		if c.Spec.Group != crd.RouteGroup || openshift {
+			crds = append(crds, c)
+		}
 	}
 	env := &envtest.Environment{
 		Scheme:                   scheme,
@@ -243,14 +253,14 @@ func (s *Set) writeKubeconfig() error {
 	return nil
 }
 
-// Main starts n clusters with default options, runs the package's tests and stops
-// the clusters, also when tests fail; it returns the exit code for os.Exit. *set is
-// filled before the tests run. Use it from TestMain:
+// Main starts n clusters, runs the package's tests and stops the clusters, also
+// when tests fail; it returns the exit code for os.Exit. *set is filled before the
+// tests run. Use it from TestMain:
 //
-//	func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 3, &set)) }
-func Main(m *testing.M, n int, set **Set) int {
+//	func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 3, &set, clusters.Options{})) }
+func Main(m *testing.M, n int, set **Set, opts Options) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	s, err := Start(ctx, n, Options{})
+	s, err := Start(ctx, n, opts)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

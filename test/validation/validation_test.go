@@ -28,7 +28,7 @@ import (
 
 var set *clusters.Set
 
-func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 1, &set)) }
+func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 1, &set, clusters.Options{})) }
 
 // Every example of amko.md §1, and AMKO's documented GSLBHostRule, is accepted
 // unchanged, and every field of it is stored: nothing is pruned.
