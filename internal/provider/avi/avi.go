@@ -21,6 +21,7 @@ import (
 	"github.com/vmware/alb-sdk/go/session"
 
 	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/policy"
 )
 
 // Substrings of the controller's refusals that change what amko does
@@ -278,6 +279,8 @@ func (p *Provider) apply(ch plan.Change) Result {
 	return res
 }
 
+var _ policy.Controller = (*Provider)(nil)
+
 // IsLeader reports whether the controller leads the GSLB federation: its
 // cluster uuid is the gslb object's leader_cluster_uuid.
 func (p *Provider) IsLeader(ctx context.Context) (bool, error) {
@@ -322,26 +325,16 @@ func (p *Provider) ThirdPartySites(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// Object is a controller object found by name, with the facts policy
-// validation needs.
-type Object struct {
-	Federated bool
-	Type      string
-	// HTTPRequest and HTTPResponseCodes of an HTTP(S) health monitor.
-	HTTPRequest       string
-	HTTPResponseCodes []string
-}
-
 // Lookup finds an object of kind ("healthmonitor", "applicationpersistenceprofile",
 // "pkiprofile") by name in a tenant; found is false when there is none.
-func (p *Provider) Lookup(ctx context.Context, kind, tenant, name string) (obj Object, found bool, err error) {
+func (p *Provider) Lookup(ctx context.Context, kind, tenant, name string) (obj policy.Object, found bool, err error) {
 	objs, err := p.list(ctx, tenant, kind, url.Values{"name": {name}})
 	if err != nil || len(objs) == 0 {
-		return Object{}, false, err
+		return policy.Object{}, false, err
 	}
 	o := objs[0]
 	hm := parseMonitor(o)
-	return Object{Federated: o["is_federated"] == true, Type: hm.Type,
+	return policy.Object{Federated: o["is_federated"] == true, Type: hm.Type,
 		HTTPRequest: hm.HTTPRequest, HTTPResponseCodes: hm.HTTPResponseCodes}, true, nil
 }
 
