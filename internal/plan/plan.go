@@ -65,6 +65,15 @@ type Observed struct {
 	Monitors []ObservedMonitor
 }
 
+// Result is the outcome of one change: the object the backend now holds (after
+// a create or update) or the error.
+type Result struct {
+	Change  Change
+	Service *ObservedService
+	Monitor *ObservedMonitor
+	Err     error
+}
+
 // Options tell the plan when a backend considers two objects the same: fields
 // the backend does not store must not count as differences.
 type Options struct {

@@ -211,22 +211,13 @@ func (p *Provider) Observe(ctx context.Context) (plan.Observed, error) {
 	return obs, nil
 }
 
-// Result is the outcome of one change: the object the controller now holds
-// (for creates and updates) or the error.
-type Result struct {
-	Change  plan.Change
-	Service *plan.ObservedService
-	Monitor *plan.ObservedMonitor
-	Err     error
-}
-
 // Apply writes the changes in order. A failed change does not stop the others
 // (they may not depend on it); the caller plans again later.
-func (p *Provider) Apply(ctx context.Context, changes []plan.Change) []Result {
-	results := make([]Result, 0, len(changes))
+func (p *Provider) Apply(ctx context.Context, changes []plan.Change) []plan.Result {
+	results := make([]plan.Result, 0, len(changes))
 	for _, ch := range changes {
 		if err := ctx.Err(); err != nil {
-			results = append(results, Result{Change: ch, Err: err})
+			results = append(results, plan.Result{Change: ch, Err: err})
 			continue
 		}
 		results = append(results, p.apply(ch))
@@ -234,8 +225,8 @@ func (p *Provider) Apply(ctx context.Context, changes []plan.Change) []Result {
 	return results
 }
 
-func (p *Provider) apply(ch plan.Change) Result {
-	res := Result{Change: ch}
+func (p *Provider) apply(ch plan.Change) plan.Result {
+	res := plan.Result{Change: ch}
 	c, err := p.client(ch.Tenant)
 	if err != nil {
 		res.Err = err

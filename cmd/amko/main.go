@@ -1,0 +1,128 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Command amko is the GSLB operator. In a cluster it uses its ServiceAccount;
+// outside one, --kubeconfig and --context name the cluster that holds its
+// configuration (the avi-system namespace). The member clusters come from the
+// gslb-members kubeconfig, in the gslb-config-secret Secret or GSLB_CONFIG.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/amko-project/amko/api"
+	"github.com/amko-project/amko/internal/operator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], nil)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "amko:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs amko until ctx ends; l, when not nil, replaces --listen (tests).
+func run(ctx context.Context, args []string, l net.Listener) error {
+	fs := flag.NewFlagSet("amko", flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster amko runs for; default: in-cluster, else $KUBECONFIG")
+	kubeContext := fs.String("context", "", "context in --kubeconfig")
+	listen := fs.String("listen", ":8080", "address of /healthz, /readyz and /metrics")
+	resync := fs.Duration("resync", 0, "period of the full comparison with the backend; default: the GSLBConfig's refreshInterval")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	log := slog.New(handler)
+
+	cfg, err := localConfig(*kubeconfig, *kubeContext)
+	if err != nil {
+		return err
+	}
+	members, err := operator.ReadKubeconfigEnv()
+	if err != nil {
+		return fmt.Errorf("reading GSLB_CONFIG: %w", err)
+	}
+	scheme, err := api.NewScheme()
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	op, err := operator.New(operator.Options{
+		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
+		Resync: *resync, Metrics: operator.NewMetrics(reg),
+	})
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := op.Ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if l == nil {
+		if l, err = net.Listen("tcp", *listen); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Info("amko started", "listen", l.Addr().String())
+	if err := op.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// localConfig reaches the cluster amko runs for.
+func localConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
+	if kubeconfig == "" && kubeContext == "" {
+		if cfg, err := rest.InClusterConfig(); err == nil {
+			return cfg, nil
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,234 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package operator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/policy"
+	"github.com/amko-project/amko/internal/provider/avi"
+)
+
+// MembersSecret and MembersKey hold the gslb-members kubeconfig, as in AMKO.
+const (
+	MembersSecret = "gslb-config-secret"
+	MembersKey    = "gslb-members"
+)
+
+// Backend is the GSLB backend the operator writes to.
+type Backend interface {
+	policy.Controller
+	Observe(ctx context.Context) (plan.Observed, error)
+	Apply(ctx context.Context, changes []plan.Change) []plan.Result
+	IsLeader(ctx context.Context) (bool, error)
+	DefaultPKIProfile(ctx context.Context, tenant string) (string, error)
+}
+
+// state is what one pass leaves for the next.
+type state struct {
+	config    *amkov1alpha1.GSLBConfig // the accepted one
+	configKey string                   // what the backend was built from
+	backend   Backend
+	leader    bool
+	checked   time.Time // of leadership
+
+	gdp       *accepted // the last accepted GlobalDeploymentPolicy
+	gdpSeen   map[string]verdict
+	hostRules map[string]*accepted // last accepted GSLBHostRule by uid
+	hrSeen    map[string]verdict
+
+	observed *plan.Observed
+	synced   bool
+}
+
+// configPass selects and checks the GSLBConfig, writes the GSLBConfigs'
+// statuses, and keeps the backend and the member clusters in step with it. It
+// returns the accepted config, or nil while there is none.
+func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, error) {
+	var list amkov1alpha1.GSLBConfigList
+	if err := o.cache.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
+		return nil, err
+	}
+	if len(list.Items) == 0 {
+		o.setConfig(nil)
+		return nil, nil
+	}
+	items := list.Items
+	sort.Slice(items, func(i, j int) bool {
+		ai, aj := items[i].Status.State == amkov1alpha1.GSLBConfigStateAccepted, items[j].Status.State == amkov1alpha1.GSLBConfigStateAccepted
+		if ai != aj {
+			return ai
+		}
+		return olderThan(&items[i], &items[j])
+	})
+	gc := items[0].DeepCopy()
+	for i := range items[1:] {
+		o.setConfigStatus(ctx, &items[1+i], amkov1alpha1.GSLBConfigStateAnother)
+	}
+
+	if gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation] == "" {
+		// The uuid names this amko's controller objects; keep it forever.
+		patch := client.MergeFrom(gc.DeepCopy())
+		if gc.Annotations == nil {
+			gc.Annotations = map[string]string{}
+		}
+		gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation] = uuid.NewString()
+		if err := o.client.Patch(ctx, gc, patch); err != nil {
+			return nil, fmt.Errorf("writing the amko-uuid annotation: %w", err)
+		}
+	}
+
+	backend, key, msg, err := o.backendFor(ctx, gc)
+	if err != nil {
+		return nil, err
+	}
+	if msg != "" {
+		o.setConfigStatus(ctx, gc, msg)
+		o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
+		o.setConfig(nil)
+		return nil, nil
+	}
+
+	kubeconfig, err := o.membersKubeconfig(ctx)
+	if err == nil {
+		var contexts []string
+		for _, m := range gc.Spec.MemberClusters {
+			contexts = append(contexts, m.ClusterContext)
+		}
+		err = o.members.Set(ctx, kubeconfig, contexts)
+	}
+	if err != nil {
+		msg := "error: provided kubeconfig has an error " + err.Error()
+		o.setConfigStatus(ctx, gc, msg)
+		o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
+		o.setConfig(nil)
+		return nil, nil
+	}
+
+	o.mu.Lock()
+	if o.state.configKey != key {
+		o.state.backend, o.state.configKey = backend, key
+		o.state.observed, o.state.synced, o.state.checked = nil, false, time.Time{}
+		o.state.gdpSeen, o.state.hrSeen = nil, nil // references are checked anew on the new controller
+	}
+	o.state.config = gc
+	needCheck := time.Since(o.state.checked) > 30*time.Second
+	backend = o.state.backend
+	o.mu.Unlock()
+
+	if needCheck {
+		leader, err := backend.IsLeader(ctx)
+		if err != nil {
+			o.setConfigStatus(ctx, gc, "error: issue in connecting to the controller API, "+err.Error())
+			return nil, err
+		}
+		o.mu.Lock()
+		o.state.leader, o.state.checked = leader, time.Now()
+		o.mu.Unlock()
+	}
+	return gc, nil
+}
+
+func (o *Operator) setConfig(gc *amkov1alpha1.GSLBConfig) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.state.config = gc
+}
+
+// backendFor returns the backend for the accepted config, reusing the current
+// one when nothing it depends on changed. A non-empty message is the config's
+// refusal.
+func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (Backend, string, string, error) {
+	leader := gc.Spec.GSLBLeader
+	if leader.ControllerIP == "" {
+		return nil, "", "error: invalid gslb config with controller IP " + leader.ControllerIP, nil
+	}
+	if leader.Credentials == "" {
+		return nil, "", "error: invalid gslb config with leaderSecret " + leader.Credentials, nil
+	}
+	var secret corev1.Secret
+	err := o.cache.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: leader.Credentials}, &secret)
+	if err != nil || len(secret.Data["username"]) == 0 {
+		return nil, "", "error: secret object doesn't exist " + leader.Credentials, nil
+	}
+	tenant := policy.DefaultTenant
+	if leader.Tenant != nil && *leader.Tenant != "" {
+		tenant = *leader.Tenant
+	}
+	h := sha256.New()
+	for _, part := range []string{leader.ControllerIP, leader.ControllerVersion, tenant, gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
+		string(secret.Data["username"]), string(secret.Data["password"])} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	key := hex.EncodeToString(h.Sum(nil))
+	o.mu.Lock()
+	current, currentKey := o.state.backend, o.state.configKey
+	o.mu.Unlock()
+	if current != nil && currentKey == key {
+		return current, key, "", nil
+	}
+	backend, err := avi.New(avi.Config{
+		Host: leader.ControllerIP, Username: string(secret.Data["username"]), Password: string(secret.Data["password"]),
+		Version: leader.ControllerVersion, CreatedBy: "amko-" + gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
+		Timeout: o.opts.BackendTimeout,
+	})
+	if err != nil {
+		return nil, "", "error: invalid gslb config " + err.Error(), nil
+	}
+	return backend, key, "", nil
+}
+
+// membersKubeconfig is the gslb-members kubeconfig: GSLB_CONFIG when given,
+// else the gslb-config-secret Secret.
+func (o *Operator) membersKubeconfig(ctx context.Context) ([]byte, error) {
+	if len(o.opts.MembersKubeconfig) > 0 {
+		return o.opts.MembersKubeconfig, nil
+	}
+	var secret corev1.Secret
+	if err := o.cache.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: MembersSecret}, &secret); err != nil {
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", Namespace, MembersSecret, err)
+	}
+	data := secret.Data[MembersKey]
+	if len(data) == 0 {
+		return nil, fmt.Errorf("Secret %s/%s has no key %s", Namespace, MembersSecret, MembersKey)
+	}
+	return data, nil
+}
+
+// setConfigStatus writes a GSLBConfig's state when it differs.
+func (o *Operator) setConfigStatus(ctx context.Context, gc *amkov1alpha1.GSLBConfig, msg string) {
+	if gc.Status.State == msg {
+		return
+	}
+	patch := client.MergeFrom(gc.DeepCopy())
+	gc.Status.State = msg
+	if err := o.client.Status().Patch(ctx, gc, patch); err != nil && !isGone(err) {
+		o.log.Warn("writing GSLBConfig status", "name", gc.Name, "err", err)
+	}
+}
+
+// olderThan orders objects by creation, then name, so the oldest wins ties.
+func olderThan(a, b client.Object) bool {
+	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+	if !ta.Equal(&tb) {
+		return ta.Before(&tb)
+	}
+	return a.GetNamespace()+"/"+a.GetName() < b.GetNamespace()+"/"+b.GetName()
+}
+
+// isGone reports an error writing an object that was deleted meanwhile.
+func isGone(err error) bool { return apierrors.IsNotFound(err) || errors.Is(err, context.Canceled) }

@@ -1,0 +1,98 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package operator
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amko-project/amko/internal/gslb"
+	"github.com/amko-project/amko/internal/members"
+	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/provider/avi"
+)
+
+// Metrics are the operator's Prometheus metrics.
+type Metrics struct {
+	passDuration  prometheus.Histogram
+	changes       *prometheus.CounterVec
+	requests      *prometheus.CounterVec
+	services      prometheus.Gauge
+	members       *prometheus.GaugeVec
+	clusterUp     *prometheus.GaugeVec
+	knownClusters map[string]bool
+}
+
+// NewMetrics creates the metrics and registers them with reg (when not nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		passDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "amko_reconcile_duration_seconds", Help: "Duration of a reconcile pass, from policy to backend writes.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amko_backend_changes_total", Help: "Changes written to the GSLB backend, by operation, object kind and result.",
+		}, []string{"op", "kind", "result"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amko_controller_requests_total", Help: "Requests to the Avi Controller by operation and HTTP status code (0: no answer).",
+		}, []string{"op", "code"}),
+		services: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "amko_gslb_services", Help: "Desired GSLB services.",
+		}),
+		members: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "amko_gslb_members", Help: "Desired GSLB service members by member cluster or third-party site.",
+		}, []string{"cluster"}),
+		clusterUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "amko_member_cluster_up", Help: "1 when the member cluster's API server answers and its objects are synced.",
+		}, []string{"cluster"}),
+		knownClusters: map[string]bool{},
+	}
+	if reg != nil {
+		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp)
+	}
+	return m
+}
+
+func (m *Metrics) change(r plan.Result) {
+	result := "ok"
+	if r.Err != nil {
+		result = "error"
+	}
+	m.changes.WithLabelValues(string(r.Change.Op), string(r.Change.Kind), result).Inc()
+	m.request(string(r.Change.Op)+" "+string(r.Change.Kind), r.Err)
+}
+
+func (m *Metrics) request(op string, err error) {
+	code := 200
+	if err != nil {
+		code = avi.StatusOf(err)
+	}
+	m.requests.WithLabelValues(op, strconv.Itoa(code)).Inc()
+}
+
+func (o *Operator) serviceMetrics(desired []*gslb.Service) {
+	o.metrics.services.Set(float64(len(desired)))
+	counts := map[string]int{}
+	for _, s := range desired {
+		for _, p := range s.Pools {
+			for _, mem := range p.Members {
+				counts[mem.Cluster]++
+			}
+		}
+	}
+	o.metrics.members.Reset()
+	for c, n := range counts {
+		o.metrics.members.WithLabelValues(c).Set(float64(n))
+	}
+}
+
+func (o *Operator) memberMetrics() {
+	for _, st := range o.members.Status() {
+		up := 0.0
+		if st.State == members.Ready {
+			up = 1
+		}
+		o.metrics.clusterUp.WithLabelValues(st.Cluster).Set(up)
+	}
+}

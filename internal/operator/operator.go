@@ -1,0 +1,231 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package operator runs amko: it watches the policy objects (GSLBConfig,
+// GlobalDeploymentPolicy, GSLBHostRule) in its own cluster and the applications
+// in the member clusters, and keeps the GSLB backend in step. It is
+// level-triggered: every pass computes the desired services from what the caches
+// hold, plans the difference with what the backend holds, and applies only that.
+// Any change anywhere just asks for another pass; bursts coalesce.
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/members"
+)
+
+// Namespace holds AMKO's configuration.
+const Namespace = "avi-system"
+
+// Options configure the operator.
+type Options struct {
+	// Config reaches the cluster amko runs in, where the policy objects live.
+	Config *rest.Config
+	Scheme *runtime.Scheme
+	Log    *slog.Logger
+	// MembersKubeconfig, when set, is the gslb-members kubeconfig (AMKO's
+	// GSLB_CONFIG); otherwise it is read from the gslb-config-secret Secret.
+	MembersKubeconfig []byte
+	// Resync is the period of the full comparison with the backend, which
+	// repairs drift and collects garbage; default: the GSLBConfig's
+	// refreshInterval, else 10 minutes.
+	Resync time.Duration
+	// PendingGrace is how long writes wait for member clusters that have never
+	// answered since start, so that a down API server does not delete its
+	// members; default 60 s.
+	PendingGrace time.Duration
+	// Metrics receives the operator's metrics; nil registers none.
+	Metrics *Metrics
+	// BackendTimeout bounds each controller request; default 120 s.
+	BackendTimeout time.Duration
+}
+
+// Operator is a running amko.
+type Operator struct {
+	opts     Options
+	client   client.Client
+	cache    cache.Cache
+	recorder record.EventRecorder
+	members  *members.Registry
+	log      *slog.Logger
+	metrics  *Metrics
+	started  time.Time
+
+	trigger chan struct{}
+
+	mu    sync.Mutex // guards state, for readiness and tests
+	state state
+}
+
+// New prepares an operator; Run starts it.
+func New(opts Options) (*Operator, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.PendingGrace == 0 {
+		opts.PendingGrace = 60 * time.Second
+	}
+	if opts.BackendTimeout == 0 {
+		opts.BackendTimeout = 120 * time.Second
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	c, err := client.New(opts.Config, client.Options{Scheme: opts.Scheme})
+	if err != nil {
+		return nil, fmt.Errorf("client for the local cluster: %w", err)
+	}
+	ca, err := cache.New(opts.Config, cache.Options{
+		Scheme: opts.Scheme,
+		ByObject: map[client.Object]cache.ByObject{
+			// Only avi-system's Secrets: the leader credentials and the kubeconfig.
+			&corev1.Secret{}:                       {Namespaces: map[string]cache.Config{Namespace: {}}},
+			&amkov1alpha1.GSLBConfig{}:             {Namespaces: map[string]cache.Config{Namespace: {}}},
+			&amkov1alpha2.GlobalDeploymentPolicy{}: {Namespaces: map[string]cache.Config{Namespace: {}}},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache for the local cluster: %w", err)
+	}
+	cs, err := kubernetes.NewForConfig(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	broadcaster := record.NewBroadcaster()
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
+	o := &Operator{
+		opts:     opts,
+		client:   c,
+		cache:    ca,
+		recorder: broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"}),
+		log:      opts.Log,
+		metrics:  opts.Metrics,
+		trigger:  make(chan struct{}, 1),
+	}
+	o.members = members.New(members.Options{Scheme: opts.Scheme, OnChange: o.Poke, Log: opts.Log})
+	return o, nil
+}
+
+// Poke asks for another pass; it never blocks.
+func (o *Operator) Poke() {
+	select {
+	case o.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Run watches and syncs until ctx ends.
+func (o *Operator) Run(ctx context.Context) error {
+	o.started = time.Now()
+	handler := toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { o.Poke() },
+		UpdateFunc: func(any, any) { o.Poke() },
+		DeleteFunc: func(any) { o.Poke() },
+	}
+	for _, obj := range []client.Object{&amkov1alpha1.GSLBConfig{}, &amkov1alpha2.GlobalDeploymentPolicy{},
+		&amkov1alpha1.GSLBHostRule{}, &corev1.Secret{}, &corev1.Namespace{}} {
+		inf, err := o.cache.GetInformer(ctx, obj)
+		if err != nil {
+			return fmt.Errorf("informer for %T: %w", obj, err)
+		}
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			return err
+		}
+	}
+	cacheErr := make(chan error, 1)
+	go func() { cacheErr <- o.cache.Start(ctx) }()
+	if !o.cache.WaitForCacheSync(ctx) {
+		return errors.New("the local cluster's caches did not sync")
+	}
+	defer o.members.Stop()
+
+	var retry <-chan time.Time
+	backoff := time.Duration(0)
+	o.Poke()
+	for {
+		resync := time.After(o.resyncPeriod())
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-cacheErr:
+			if err != nil {
+				return fmt.Errorf("local cluster cache: %w", err)
+			}
+			return nil
+		case <-o.trigger:
+		case <-retry:
+		case <-resync:
+			o.mu.Lock()
+			o.state.observed = nil // re-read the backend: drift repair and garbage collection
+			o.mu.Unlock()
+		}
+		retry = nil
+		if err := o.pass(ctx); err != nil {
+			backoff = min(max(2*backoff, 500*time.Millisecond), 2*time.Minute)
+			o.log.Warn("sync failed; retrying", "in", backoff, "err", err)
+			retry = time.After(backoff)
+		} else {
+			backoff = 0
+		}
+	}
+}
+
+func (o *Operator) resyncPeriod() time.Duration {
+	if o.opts.Resync > 0 {
+		return o.opts.Resync
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state.config != nil && o.state.config.Spec.RefreshInterval > 0 {
+		return time.Duration(o.state.config.Spec.RefreshInterval) * time.Second
+	}
+	return 10 * time.Minute
+}
+
+// Ready reports whether amko has an accepted configuration and has completed a
+// sync with the backend.
+func (o *Operator) Ready() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state.config == nil {
+		return errors.New("no accepted GSLBConfig")
+	}
+	if !o.state.synced {
+		return errors.New("not synced with the GSLB backend yet")
+	}
+	return nil
+}
+
+// MemberStatus returns the member clusters' states.
+func (o *Operator) MemberStatus() []members.Status { return o.members.Status() }
+
+// ReadKubeconfigEnv returns the kubeconfig AMKO takes from GSLB_CONFIG: the
+// variable's value when it holds one, else the file it names; nil when unset.
+func ReadKubeconfigEnv() ([]byte, error) {
+	v := os.Getenv("GSLB_CONFIG")
+	if v == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(v); err == nil {
+		return os.ReadFile(v)
+	}
+	return []byte(v), nil
+}

@@ -1,0 +1,167 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/members"
+	"github.com/amko-project/amko/internal/model"
+	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/policy"
+	"github.com/amko-project/amko/internal/provider/avi"
+)
+
+// pass is one level-triggered round: configuration, policy, then the backend.
+func (o *Operator) pass(ctx context.Context) error {
+	start := time.Now()
+	defer func() { o.metrics.passDuration.Observe(time.Since(start).Seconds()) }()
+	gc, err := o.configPass(ctx)
+	if err != nil || gc == nil {
+		return err
+	}
+	pol, err := o.policyPass(ctx, gc)
+	if err != nil {
+		return err
+	}
+	o.memberMetrics()
+
+	o.mu.Lock()
+	leader, backend, synced := o.state.leader, o.state.backend, o.state.synced
+	o.mu.Unlock()
+	if !leader {
+		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateNotLeader)
+		return nil // checked again at the next leadership check
+	}
+	if !synced {
+		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateSyncing)
+	}
+	if wait := o.pendingWait(); wait > 0 {
+		// A member cluster that never answered may hold members we would delete.
+		time.AfterFunc(wait, o.Poke)
+		return nil
+	}
+	if err := o.syncBackend(ctx, gc, pol, backend); err != nil {
+		o.recorder.Event(gc, corev1.EventTypeWarning, "SyncFailed", err.Error())
+		return err
+	}
+	o.mu.Lock()
+	o.state.synced = true
+	o.mu.Unlock()
+	o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateAccepted)
+	return nil
+}
+
+// pendingWait is how much longer writes wait for member clusters that have not
+// answered since start.
+func (o *Operator) pendingWait() time.Duration {
+	left := o.opts.PendingGrace - time.Since(o.started)
+	if left <= 0 {
+		return 0
+	}
+	for _, st := range o.members.Status() {
+		if st.State == members.Pending {
+			return left
+		}
+	}
+	return 0
+}
+
+// syncBackend plans the difference between the desired services and the
+// backend's, and applies it.
+func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol *policy.Policy, backend Backend) error {
+	defaultDomain := ""
+	if pol.GDP != nil && pol.GDP.DefaultDomain != nil {
+		defaultDomain = *pol.GDP.DefaultDomain
+	}
+	in, err := o.members.Inputs(ctx, defaultDomain)
+	if err != nil {
+		o.log.Warn("reading member clusters", "err", err)
+	}
+	desired := model.Build(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules})
+	o.serviceMetrics(desired)
+
+	o.mu.Lock()
+	observed := o.state.observed
+	o.mu.Unlock()
+	if observed == nil {
+		obs, err := backend.Observe(ctx)
+		o.metrics.request("observe", err)
+		if err != nil {
+			return fmt.Errorf("reading the controller's GSLB services: %w", err)
+		}
+		observed = &obs
+		o.mu.Lock()
+		o.state.observed = observed
+		o.mu.Unlock()
+	}
+	changes := plan.Compute(desired, *observed, plan.Options{ServiceEqual: avi.ServiceEqual, MonitorEqual: avi.MonitorEqual})
+	if len(changes) == 0 {
+		return nil
+	}
+	results := backend.Apply(ctx, changes)
+	var errs []error
+	reobserve := false
+	for _, r := range results {
+		o.metrics.change(r)
+		var aerr *avi.Error
+		if errors.As(r.Err, &aerr) {
+			switch {
+			case aerr.NotLeader():
+				o.mu.Lock()
+				o.state.leader, o.state.checked = false, time.Now()
+				o.mu.Unlock()
+			case aerr.Status == 404 || aerr.Status == 409:
+				reobserve = true // someone else changed the controller: read it again
+			}
+		}
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+			continue
+		}
+		applyResult(observed, r)
+	}
+	if reobserve {
+		o.mu.Lock()
+		o.state.observed = nil
+		o.mu.Unlock()
+	}
+	o.log.Info("applied changes", "changes", len(changes), "failed", len(errs))
+	return errors.Join(errs...)
+}
+
+// applyResult updates the observed state with a successful change, so the next
+// pass plans from what the controller now holds without reading it again.
+func applyResult(obs *plan.Observed, r plan.Result) {
+	ch := r.Change
+	switch ch.Kind {
+	case plan.KindService:
+		kept := obs.Services[:0]
+		for _, s := range obs.Services {
+			if s.Service.Tenant != ch.Tenant || s.Service.Name != ch.Name {
+				kept = append(kept, s)
+			}
+		}
+		obs.Services = kept
+		if r.Service != nil {
+			obs.Services = append(obs.Services, *r.Service)
+		}
+	case plan.KindMonitor:
+		kept := obs.Monitors[:0]
+		for _, m := range obs.Monitors {
+			if m.Tenant != ch.Tenant || m.Monitor.Name != ch.Name {
+				kept = append(kept, m)
+			}
+		}
+		obs.Monitors = kept
+		if r.Monitor != nil {
+			obs.Monitors = append(obs.Monitors, *r.Monitor)
+		}
+	}
+}
