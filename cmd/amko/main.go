@@ -19,11 +19,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/amko-project/amko/api"
 	"github.com/amko-project/amko/internal/operator"
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		handler = slog.NewJSONHandler(os.Stderr, nil)
 	}
 	log := slog.New(handler)
+	ctrllog.SetLogger(logr.FromSlogHandler(handler))
 
 	cfg, err := localConfig(*kubeconfig, *kubeContext)
 	if err != nil {

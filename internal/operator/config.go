@@ -204,7 +204,7 @@ func (o *Operator) membersKubeconfig(ctx context.Context) ([]byte, error) {
 	}
 	data := secret.Data[MembersKey]
 	if len(data) == 0 {
-		return nil, fmt.Errorf("Secret %s/%s has no key %s", Namespace, MembersSecret, MembersKey)
+		return nil, fmt.Errorf("the Secret %s/%s has no key %s", Namespace, MembersSecret, MembersKey)
 	}
 	return data, nil
 }

@@ -41,7 +41,9 @@ type Invalid struct{ Message string }
 
 func (e *Invalid) Error() string { return e.Message }
 
-func invalid(format string, args ...any) error { return &Invalid{Message: fmt.Sprintf(format, args...)} }
+func invalid(format string, args ...any) error {
+	return &Invalid{Message: fmt.Sprintf(format, args...)}
+}
 
 // IsInvalid reports whether err refuses the policy (rather than failing to check it).
 func IsInvalid(err error) bool {

@@ -62,7 +62,9 @@ func TestValidateGDP(t *testing.T) {
 		{"unknown split cluster", func(s *amkov1alpha2.GDPSpec) { s.TrafficSplit[0].Cluster = "c9" }, "cluster c9 in traffic policy not present in GSLBConfig"},
 		{"weight", func(s *amkov1alpha2.GDPSpec) { s.TrafficSplit[0].Weight = 21 }, "traffic weight 21 must be between 1 and 20"},
 		{"priority", func(s *amkov1alpha2.GDPSpec) { s.TrafficSplit[0].Priority = ptr(uint32(101)) }, "priority 101 must be between 1 and 100"},
-		{"refs and template", func(s *amkov1alpha2.GDPSpec) { s.HealthMonitorRefs, s.HealthMonitorTemplate = []string{"tpl"}, ptr("tpl") },
+		{"refs and template", func(s *amkov1alpha2.GDPSpec) {
+			s.HealthMonitorRefs, s.HealthMonitorTemplate = []string{"tpl"}, ptr("tpl")
+		},
 			"health monitor reference and template cannot be specified together"},
 		{"missing ref", func(s *amkov1alpha2.GDPSpec) { s.HealthMonitorRefs = []string{"nope"} }, "health monitor ref nope is invalid"},
 		{"non-federated ref", func(s *amkov1alpha2.GDPSpec) { s.HealthMonitorRefs = []string{"local"} }, "health monitor ref local is invalid"},

@@ -108,7 +108,9 @@ type Error struct {
 	Op      string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%s: controller answered %d: %s", e.Op, e.Status, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: controller answered %d: %s", e.Op, e.Status, e.Message)
+}
 
 // NotLeader reports whether the controller refused because it is not the GSLB leader.
 func (e *Error) NotLeader() bool { return strings.Contains(e.Message, msgNotLeader) }

@@ -38,7 +38,7 @@ func service(name string, ratio uint32) *gslb.Service {
 		HealthMonitors: []gslb.HealthMonitor{{Name: "amko--" + name, Type: "HEALTH_MONITOR_HTTP", Port: 80,
 			HTTPRequest: "HEAD / HTTP/1.0", HTTPResponseCodes: []string{"HTTP_2XX", "HTTP_3XX"},
 			Description: "created by: amko, gsname: " + name + ", path: /, protocol: http",
-			Interval: 10, Timeout: 4, SuccessfulChecks: 3, FailedChecks: 3}},
+			Interval:    10, Timeout: 4, SuccessfulChecks: 3, FailedChecks: 3}},
 		HealthMonitorRefs: []string{"System-GSLB-TCP"},
 		SitePersistence:   &gslb.SitePersistence{ProfileRef: "gap-1", PKIProfileRef: "pki"},
 		Down:              gslb.DownResponse{Type: gslb.DownFallbackIP, FallbackIP: netip.MustParseAddr("192.0.2.1")},
@@ -52,7 +52,9 @@ func service(name string, ratio uint32) *gslb.Service {
 	}
 }
 
-func opts() plan.Options { return plan.Options{ServiceEqual: avi.ServiceEqual, MonitorEqual: avi.MonitorEqual} }
+func opts() plan.Options {
+	return plan.Options{ServiceEqual: avi.ServiceEqual, MonitorEqual: avi.MonitorEqual}
+}
 
 // What amko writes, it reads back as equal: a second plan is empty.
 func TestRoundTripPlansNothing(t *testing.T) {

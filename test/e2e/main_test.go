@@ -1,0 +1,133 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package e2e runs amko end to end: three real member clusters (the third an
+// OpenShift one, serving Routes), avisim as the GSLB leader controller, and amko
+// as in production, configured through its custom resources.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/test/clusters"
+)
+
+// amkoUUID is the GSLBConfig's amko-uuid: this amko's objects are created by "amko-<uuid>".
+const amkoUUID = "0b2b4e5a-8c1d-4a55-9f3e-0a1b2c3d4e5f"
+
+var (
+	set  *clusters.Set
+	sim  *avisim.Server
+	host string
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	ctrllog.SetLogger(logr.Discard())
+	s, srv, err := avisim.Start(avisim.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer srv.Close()
+	sim, host = s, avisim.Host(srv)
+	return clusters.Main(m, 3, &set, clusters.Options{OpenShift: []int{2}})
+}
+
+// leader is the cluster holding amko's configuration (and a member too).
+func leader() *clusters.Cluster { return set.Clusters[0] }
+
+// startAmko configures amko in the leader cluster (once) and runs it until the
+// returned stop is called.
+func startAmko(t *testing.T) (stop func()) {
+	t.Helper()
+	ctx := context.Background()
+	c := leader().Client
+	for _, obj := range []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gslb-avi-secret"},
+			Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: operator.MembersSecret},
+			Data: map[string][]byte{operator.MembersKey: set.Kubeconfig}},
+	} {
+		_ = c.Create(ctx, obj)
+	}
+	var members []amkov1alpha1.MemberCluster
+	for _, name := range set.Contexts() {
+		members = append(members, amkov1alpha1.MemberCluster{ClusterContext: name})
+	}
+	_ = c.Create(ctx, &amkov1alpha1.GSLBConfig{
+		ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gc-1",
+			Annotations: map[string]string{amkov1alpha1.AMKOUUIDAnnotation: amkoUUID}},
+		Spec: amkov1alpha1.GSLBConfigSpec{
+			GSLBLeader:     amkov1alpha1.GSLBLeader{Credentials: "gslb-avi-secret", ControllerVersion: "31.1.1", ControllerIP: host},
+			MemberClusters: members, LogLevel: amkov1alpha1.LogLevelInfo,
+		},
+	})
+
+	scheme := set.Scheme
+	op, err := operator.New(operator.Options{
+		Config: leader().Config, Scheme: scheme, PendingGrace: time.Second,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- op.Run(runCtx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("amko: %v", err)
+		}
+	}
+}
+
+// gdp writes the GlobalDeploymentPolicy (creating or replacing its spec).
+func gdp(t *testing.T, spec amkov1alpha2.GDPSpec) {
+	t.Helper()
+	ctx := context.Background()
+	c := leader().Client
+	obj := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "global-gdp"}}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err == nil {
+		obj.Spec = spec
+		if err := c.Update(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	obj.Spec = spec
+	if err := c.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually polls check until it returns nil or the deadline passes.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s: %v", what, err)
+}
