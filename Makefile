@@ -7,7 +7,7 @@ TOOL := $(GO) -C hack/tools tool
 ROOT := $(CURDIR)
 K8S_BIN := $(ROOT)/hack/k8s/bin
 
-.PHONY: all build generate test lint k8s-bin clean
+.PHONY: all build generate test lint k8s-bin demo clean
 
 all: build
 
@@ -30,6 +30,10 @@ lint:
 	$(GO) -C hack/tools build -o $(ROOT)/bin/staticcheck honnef.co/go/tools/cmd/staticcheck
 	bin/staticcheck ./...
 	@out=$$(gofmt -l api cmd internal test config hack 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## demo: three local clusters, avisim and amko, sample applications, the resulting GSLB services
+demo: k8s-bin
+	KUBEBUILDER_ASSETS=$(K8S_BIN) $(GO) run ./hack/demo
 
 ## test: lint, then every test against real API servers built on first use
 test: k8s-bin lint

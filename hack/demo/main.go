@@ -1,0 +1,259 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Command demo shows amko's whole job on one machine: it starts three local
+// clusters, an emulated Avi Controller (avisim) and amko, creates sample
+// applications the way AKO would have placed them, and shows the GSLB services
+// amko keeps on the controller and the DNS answers they give, then an edit of
+// the traffic split followed live. It stops everything it started when it ends
+// or is interrupted. Run it with `make demo`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/internal/gslb"
+	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/test/clusters"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
+
+func run(ctx context.Context) error {
+	ctrllog.SetLogger(logr.Discard())
+	say("starting three clusters (kube-apiserver + etcd each)")
+	set, err := clusters.Start(ctx, 3, clusters.Options{OpenShift: []int{2}})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("stopping the clusters")
+		if err := set.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	say("clusters %s ready; kubeconfig %s", strings.Join(set.Contexts(), ", "), set.KubeconfigPath)
+
+	sim, srv, err := avisim.Start(avisim.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	say("avisim (the Avi Controller emulator) on https://%s", avisim.Host(srv))
+
+	leader := set.Clusters[0]
+	if err := configure(ctx, leader.Client, set, avisim.Host(srv)); err != nil {
+		return err
+	}
+	op, err := operator.New(operator.Options{Config: leader.Config, Scheme: set.Scheme, PendingGrace: time.Second,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	opCtx, stopOp := context.WithCancel(ctx)
+	opDone := make(chan error, 1)
+	go func() { opDone <- op.Run(opCtx) }()
+	defer func() {
+		stopOp()
+		<-opDone
+		say("stopped amko")
+	}()
+	say("amko running against cluster1-admin's avi-system namespace")
+
+	if err := applications(ctx, set); err != nil {
+		return err
+	}
+	say("created shop.example.com in all three clusters and db.example.com in two")
+	if err := waitFor(ctx, func() bool {
+		gs := sim.Object("gslbservice", "shop.example.com")
+		return gs != nil && countMembers(gs) == 3 && sim.Object("gslbservice", "db.example.com") != nil
+	}); err != nil {
+		return err
+	}
+	show(sim)
+	answers(sim, "shop.example.com", 10)
+
+	say("editing the GlobalDeploymentPolicy: cluster2-admin now weighs 10 and cluster3-admin becomes a standby (priority 5)")
+	if err := setGDP(ctx, leader.Client, []amkov1alpha2.TrafficSplitElem{
+		{Cluster: "cluster1-admin", Weight: 5, Priority: ptr(uint32(10))},
+		{Cluster: "cluster2-admin", Weight: 10, Priority: ptr(uint32(10))},
+		{Cluster: "cluster3-admin", Weight: 1, Priority: ptr(uint32(5))},
+	}); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, func() bool {
+		return strings.Contains(fmt.Sprint(sim.Object("gslbservice", "shop.example.com")["groups"]), "priority:5")
+	}); err != nil {
+		return err
+	}
+	show(sim)
+	answers(sim, "shop.example.com", 15)
+
+	writes := len(sim.Writes())
+	say("done: amko made %d writes to the controller in all; stopping everything", writes)
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// configure writes AMKO's configuration: the controller credentials, the
+// members' kubeconfig, the GSLBConfig and the GlobalDeploymentPolicy.
+func configure(ctx context.Context, c client.Client, set *clusters.Set, host string) error {
+	var members []amkov1alpha1.MemberCluster
+	for _, name := range set.Contexts() {
+		members = append(members, amkov1alpha1.MemberCluster{ClusterContext: name})
+	}
+	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gslb-avi-secret"},
+			Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: operator.MembersSecret},
+			Data: map[string][]byte{operator.MembersKey: set.Kubeconfig}},
+		&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gc-1"},
+			Spec: amkov1alpha1.GSLBConfigSpec{
+				GSLBLeader:     amkov1alpha1.GSLBLeader{Credentials: "gslb-avi-secret", ControllerVersion: "31.1.1", ControllerIP: host},
+				MemberClusters: members, RefreshInterval: 1800, LogLevel: amkov1alpha1.LogLevelInfo,
+			}},
+	} {
+		if err := c.Create(ctx, obj); err != nil {
+			return err
+		}
+	}
+	return setGDP(ctx, c, []amkov1alpha2.TrafficSplitElem{
+		{Cluster: "cluster1-admin", Weight: 8, Priority: ptr(uint32(10))},
+		{Cluster: "cluster2-admin", Weight: 2, Priority: ptr(uint32(10))},
+	})
+}
+
+func setGDP(ctx context.Context, c client.Client, split []amkov1alpha2.TrafficSplitElem) error {
+	spec := amkov1alpha2.GDPSpec{
+		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}},
+		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}, {Cluster: "cluster3-admin"}},
+		TrafficSplit:  split,
+	}
+	gdp := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "global-gdp"}}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(gdp), gdp); err != nil {
+		gdp.Spec = spec
+		return c.Create(ctx, gdp)
+	}
+	gdp.Spec = spec
+	return c.Update(ctx, gdp)
+}
+
+// applications creates what AKO would have placed: an Ingress per Kubernetes
+// cluster and a Route in the OpenShift one for shop.example.com, and a
+// LoadBalancer Service for db.example.com in two clusters.
+func applications(ctx context.Context, set *clusters.Set) error {
+	labels := map[string]string{"app": "gslb"}
+	ako := func(host, vs string) clusters.AKO {
+		return clusters.AKO{VSUUIDs: map[string]string{host: vs}, ControllerUUID: avisim.LeaderClusterUUID, Tenant: "admin"}
+	}
+	for i, cl := range set.Clusters[:2] {
+		if _, err := cl.CreateIngress(ctx, clusters.Ingress{Namespace: "default", Name: "shop", Labels: labels,
+			Rules: []clusters.IngressRule{{Host: "shop.example.com", IP: fmt.Sprintf("10.10.%d.1", i+1), Paths: []string{"/", "/cart"}}},
+			AKO:   ako("shop.example.com", fmt.Sprintf("virtualservice-shop-%d", i+1))}); err != nil {
+			return err
+		}
+		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "db", Labels: labels,
+			Hostname: "db.example.com", IP: fmt.Sprintf("10.20.%d.1", i+1), AKO: ako("db.example.com", fmt.Sprintf("virtualservice-db-%d", i+1))}); err != nil {
+			return err
+		}
+	}
+	_, err := set.Clusters[2].CreateRoute(ctx, clusters.Route{Namespace: "default", Name: "shop", Labels: labels,
+		Host: "shop.example.com", IP: "10.10.3.1", AKO: ako("shop.example.com", "virtualservice-shop-3")})
+	return err
+}
+
+func waitFor(ctx context.Context, done func() bool) error {
+	deadline := time.Now().Add(time.Minute)
+	for !done() {
+		if time.Now().After(deadline) {
+			return errors.New("timed out waiting for amko")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func countMembers(gs map[string]any) int {
+	n := 0
+	for _, g := range gs["groups"].([]any) {
+		n += len(g.(map[string]any)["members"].([]any))
+	}
+	return n
+}
+
+// show prints the GSLB services on the controller.
+func show(sim *avisim.Server) {
+	say("GSLB services on the controller:")
+	for _, gs := range sim.Objects("gslbservice") {
+		fmt.Printf("    %s  (created_by %v)\n", gs["name"], gs["created_by"])
+		for _, g := range gs["groups"].([]any) {
+			pool := g.(map[string]any)
+			var ms []string
+			for _, m := range pool["members"].([]any) {
+				mm := m.(map[string]any)
+				ms = append(ms, fmt.Sprintf("%v (ratio %v)", mm["ip"].(map[string]any)["addr"], mm["ratio"]))
+			}
+			fmt.Printf("      pool %v, priority %v: %s\n", pool["name"], pool["priority"], strings.Join(ms, ", "))
+		}
+		var hms []string
+		for _, r := range gs["health_monitor_refs"].([]any) {
+			ref := r.(string)
+			hms = append(hms, ref[strings.Index(ref, "#")+1:])
+		}
+		fmt.Printf("      health monitors: %s\n", strings.Join(hms, ", "))
+	}
+}
+
+// answers prints how n DNS queries for name are answered.
+func answers(sim *avisim.Server, name string, n int) {
+	count := map[string]int{}
+	var seq []string
+	for range n {
+		a := sim.Resolve(name, gslb.QTypeA, netip.MustParseAddr("192.0.2.1"))
+		for _, addr := range a.Addrs {
+			count[addr.String()]++
+			seq = append(seq, addr.String())
+		}
+	}
+	var parts []string
+	for addr, c := range count {
+		parts = append(parts, fmt.Sprintf("%s ×%d", addr, c))
+	}
+	sort.Strings(parts)
+	say("%d DNS queries for %s: %s", n, name, strings.Join(parts, ", "))
+	fmt.Printf("      in order: %s\n", strings.Join(seq, " "))
+}
