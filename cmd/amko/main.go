@@ -53,9 +53,10 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		return err
 	}
 
-	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	level := new(slog.LevelVar)
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
 	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(os.Stderr, nil)
+		handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(handler)
 	ctrllog.SetLogger(logr.FromSlogHandler(handler))
@@ -76,7 +77,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op, err := operator.New(operator.Options{
 		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
-		Resync: *resync, Metrics: operator.NewMetrics(reg),
+		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"time"
 
@@ -118,6 +119,7 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		return nil, nil
 	}
 
+	o.applyLogLevel(gc.Spec.LogLevel)
 	o.mu.Lock()
 	if o.state.configKey != key {
 		o.state.backend, o.state.configKey = backend, key
@@ -140,6 +142,21 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		o.mu.Unlock()
 	}
 	return gc, nil
+}
+
+// applyLogLevel makes the log level follow the GSLBConfig, as AMKO does live.
+func (o *Operator) applyLogLevel(level amkov1alpha1.LogLevel) {
+	if o.opts.LogLevel == nil || level == "" {
+		return
+	}
+	levels := map[amkov1alpha1.LogLevel]slog.Level{
+		amkov1alpha1.LogLevelDebug: slog.LevelDebug, amkov1alpha1.LogLevelInfo: slog.LevelInfo,
+		amkov1alpha1.LogLevelWarn: slog.LevelWarn, amkov1alpha1.LogLevelError: slog.LevelError,
+	}
+	if l, ok := levels[level]; ok && o.opts.LogLevel.Level() != l {
+		o.opts.LogLevel.Set(l)
+		o.log.Info("log level set from the GSLBConfig", "level", level)
+	}
 }
 
 func (o *Operator) setConfig(gc *amkov1alpha1.GSLBConfig) {

@@ -56,6 +56,8 @@ type Options struct {
 	Metrics *Metrics
 	// BackendTimeout bounds each controller request; default 120 s.
 	BackendTimeout time.Duration
+	// LogLevel, when set, follows the accepted GSLBConfig's spec.logLevel live.
+	LogLevel *slog.LevelVar
 }
 
 // Operator is a running amko.
