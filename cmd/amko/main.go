@@ -32,6 +32,9 @@ import (
 )
 
 func main() {
+	// The Avi SDK parses the process's flags on its first session unless they are
+	// parsed already; mark them parsed so it leaves amko's own flags alone.
+	_ = flag.CommandLine.Parse(nil)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], nil)
 	stop()

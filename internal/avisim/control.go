@@ -111,6 +111,13 @@ func (s *Server) Objects(kind string) []map[string]any {
 	return out
 }
 
+// Count returns the number of objects of kind in every tenant.
+func (s *Server) Count(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.store.objects[kind])
+}
+
 // Object returns the object of kind named name in any tenant, or nil.
 func (s *Server) Object(kind, name string) map[string]any {
 	for _, o := range s.Objects(kind) {

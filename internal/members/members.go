@@ -365,7 +365,7 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 	var nss corev1.NamespaceList
 	var hrs akov1beta1.HostRuleList
 	for _, l := range []client.ObjectList{&svcs, &nss, &hrs} {
-		if err := ca.List(ctx, l); err != nil {
+		if err := ca.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return err
 		}
 	}
@@ -374,7 +374,7 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 	}
 	if openshift {
 		var routes routev1.RouteList
-		if err := ca.List(ctx, &routes); err != nil {
+		if err := ca.List(ctx, &routes, client.UnsafeDisableDeepCopy); err != nil {
 			return err
 		}
 		for i := range routes.Items {
@@ -382,7 +382,7 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 		}
 	} else {
 		var ings networkingv1.IngressList
-		if err := ca.List(ctx, &ings); err != nil {
+		if err := ca.List(ctx, &ings, client.UnsafeDisableDeepCopy); err != nil {
 			return err
 		}
 		for i := range ings.Items {

@@ -60,8 +60,8 @@ func newIndex(in Input) *index {
 
 	nss := slices.Clone(in.Namespaces)
 	slices.SortFunc(nss, func(a, b sources.Namespace) int {
-		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Name, b.Name),
-			cmp.Compare(a.Tenant, b.Tenant), compareDump(a, b))
+		return orDump(a, b, cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.Tenant, b.Tenant)))
 	})
 	for _, ns := range nss {
 		k := clusterName{ns.Cluster, ns.Name}
@@ -72,8 +72,8 @@ func newIndex(in Input) *index {
 
 	ix.hostRules = slices.Clone(in.HostRules)
 	slices.SortFunc(ix.hostRules, func(a, b sources.HostRule) int {
-		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace),
-			cmp.Compare(a.Name, b.Name), cmp.Compare(a.FQDN, b.FQDN), compareDump(a, b))
+		return orDump(a, b, cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace),
+			cmp.Compare(a.Name, b.Name), cmp.Compare(a.FQDN, b.FQDN)))
 	})
 	for _, hr := range ix.hostRules {
 		if hr.FQDN == "" {
@@ -98,24 +98,35 @@ func (ix *index) ghr(name string) *amkov1alpha1.GSLBHostRuleSpec {
 // sortedRecords returns the records in a fixed order: by identity first, then by
 // every other field, so that equal inputs in any order sort the same.
 func sortedRecords(in []sources.Record) []sources.Record {
-	rs := slices.Clone(in)
-	slices.SortStableFunc(rs, func(a, b sources.Record) int {
-		return cmp.Or(
+	// Sort pointers: records are large, and moving them is most of a sort's cost.
+	ptrs := make([]*sources.Record, len(in))
+	for i := range in {
+		ptrs[i] = &in[i]
+	}
+	slices.SortStableFunc(ptrs, func(a, b *sources.Record) int {
+		return orDump(*a, *b, cmp.Or(
 			cmp.Compare(a.Cluster, b.Cluster),
 			cmp.Compare(a.Kind, b.Kind),
 			cmp.Compare(a.Namespace, b.Namespace),
 			cmp.Compare(a.Name, b.Name),
 			cmp.Compare(a.Host, b.Host),
 			a.IP.Compare(b.IP),
-			compareDump(a, b),
-		)
+		))
 	})
+	rs := make([]sources.Record, len(ptrs))
+	for i, p := range ptrs {
+		rs[i] = *p
+	}
 	return rs
 }
 
-// compareDump orders values that are equal in every key by their JSON form
-// (maps marshal sorted), a total order on what the model reads.
-func compareDump(a, b any) int {
+// orDump returns byKeys, or, for values equal in every key, the order of their
+// JSON forms (maps marshal sorted): a total order on what the model reads. The
+// JSON is made only for such ties, which are rare: sorting must stay cheap.
+func orDump[T any](a, b T, byKeys int) int {
+	if byKeys != 0 {
+		return byKeys
+	}
 	return cmp.Compare(dump(a), dump(b))
 }
 

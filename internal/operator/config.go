@@ -53,6 +53,9 @@ type state struct {
 
 	observed *plan.Observed
 	synced   bool
+
+	defaultPKI      string
+	defaultPKIKnown bool
 }
 
 // configPass selects and checks the GSLBConfig, writes the GSLBConfigs'
@@ -124,6 +127,7 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 	if o.state.configKey != key {
 		o.state.backend, o.state.configKey = backend, key
 		o.state.observed, o.state.synced, o.state.checked = nil, false, time.Time{}
+		o.state.defaultPKIKnown = false
 		o.state.gdpSeen, o.state.hrSeen = nil, nil // references are checked anew on the new controller
 	}
 	o.state.config = gc

@@ -70,11 +70,20 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	if err := o.hostRulePass(ctx, pol, backend); err != nil {
 		return nil, err
 	}
-	if pol.GDP != nil && pol.GDP.PKIProfileRef == nil && backend != nil {
-		// AMKO's default PKI profile for site persistence: the first federated one.
-		pki, err := backend.DefaultPKIProfile(ctx, tenant)
-		if err != nil {
-			return nil, err
+	if pol.GDP != nil && pol.GDP.SitePersistenceRef != nil && pol.GDP.PKIProfileRef == nil && backend != nil {
+		// AMKO's default PKI profile for site persistence: the controller's first
+		// federated one, read once per controller configuration.
+		o.mu.Lock()
+		pki, known := o.state.defaultPKI, o.state.defaultPKIKnown
+		o.mu.Unlock()
+		if !known {
+			var err error
+			if pki, err = backend.DefaultPKIProfile(ctx, tenant); err != nil {
+				return nil, err
+			}
+			o.mu.Lock()
+			o.state.defaultPKI, o.state.defaultPKIKnown = pki, true
+			o.mu.Unlock()
 		}
 		pol.DefaultPKIProfile = pki
 	}

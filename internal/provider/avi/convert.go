@@ -5,7 +5,7 @@ package avi
 import (
 	"encoding/json"
 	"net/netip"
-	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/amko-project/amko/internal/gslb"
@@ -251,21 +251,119 @@ func createdByOf(o map[string]any) string {
 }
 
 // ServiceEqual reports whether the controller would hold the same GSLB service
-// for both: it compares what amko writes, so fields the controller does not
-// store (a member's cluster context, its location) make no difference.
-func ServiceEqual(desired, observed *gslb.Service) bool {
-	return equalBodies(serviceBody(desired, ""), serviceBody(observed, ""))
+// for both: it compares what serviceBody writes, field by field (a pass compares
+// every service, so this must not allocate), and ignores what the controller does
+// not store, such as a member's cluster context or location.
+func ServiceEqual(d, o *gslb.Service) bool {
+	if d.Name != o.Name || d.Tenant != o.Tenant || d.Description != o.Description || d.Enabled != o.Enabled ||
+		d.UseECS != o.UseECS || d.WildcardMatch != o.WildcardMatch || d.MinMembers != o.MinMembers ||
+		!equalPtr(d.TTL, o.TTL) || !equalPtr(d.NumIPs, o.NumIPs) || !slices.Equal(d.DomainNames, o.DomainNames) ||
+		!equalRefs(d, o) || !equalDown(d.Down, o.Down) || len(d.Pools) != len(o.Pools) {
+		return false
+	}
+	if (d.SitePersistence == nil) != (o.SitePersistence == nil) ||
+		(d.SitePersistence != nil && *d.SitePersistence != *o.SitePersistence) {
+		return false
+	}
+	for i := range d.Pools {
+		if !equalPool(&d.Pools[i], &o.Pools[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalPtr[T comparable](a, b *T) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// equalRefs compares the health monitor references serviceBody writes: the
+// owned monitors' names, then the others.
+func equalRefs(d, o *gslb.Service) bool {
+	if len(d.HealthMonitors)+len(d.HealthMonitorRefs) != len(o.HealthMonitors)+len(o.HealthMonitorRefs) {
+		return false
+	}
+	ref := func(s *gslb.Service, i int) string {
+		if i < len(s.HealthMonitors) {
+			return s.HealthMonitors[i].Name
+		}
+		return s.HealthMonitorRefs[i-len(s.HealthMonitors)]
+	}
+	for i := range len(d.HealthMonitors) + len(d.HealthMonitorRefs) {
+		if ref(d, i) != ref(o, i) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalDown(a, b gslb.DownResponse) bool {
+	if a.Type != b.Type {
+		return false
+	}
+	return a.Type == "" || (sameAddr(a.FallbackIP, b.FallbackIP) && sameAddr(a.FallbackIP6, b.FallbackIP6))
+}
+
+// sameAddr compares addresses as ipAddr writes them.
+func sameAddr(a, b netip.Addr) bool { return a.Unmap() == b.Unmap() }
+
+func algorithmOf(p *gslb.Pool) gslb.Algorithm {
+	if p.Algorithm == "" {
+		return gslb.RoundRobin
+	}
+	return p.Algorithm
+}
+
+// maskOf is the consistent_hash_mask serviceBody writes for a pool, 0 for none.
+func maskOf(p *gslb.Pool) int {
+	switch a := algorithmOf(p); {
+	case a == gslb.ConsistentHash && p.HashMask > 0:
+		return p.HashMask
+	case a == gslb.Geo && p.Fallback == gslb.ConsistentHash && p.FallbackHashMask > 0:
+		return p.FallbackHashMask
+	}
+	return 0
+}
+
+// fallbackOf is the fallback_algorithm serviceBody writes, "" for none.
+func fallbackOf(p *gslb.Pool) gslb.Algorithm {
+	if algorithmOf(p) == gslb.Geo {
+		return p.Fallback
+	}
+	return ""
+}
+
+func equalPool(d, o *gslb.Pool) bool {
+	if d.Name != o.Name || d.Priority != o.Priority || d.Enabled != o.Enabled || algorithmOf(d) != algorithmOf(o) ||
+		d.MinHealthMonitorsUp != o.MinHealthMonitorsUp || maskOf(d) != maskOf(o) || fallbackOf(d) != fallbackOf(o) ||
+		len(d.Members) != len(o.Members) {
+		return false
+	}
+	for i := range d.Members {
+		a, b := &d.Members[i], &o.Members[i]
+		if !sameAddr(a.IP, b.IP) || a.Enabled != b.Enabled || max(a.Ratio, 1) != max(b.Ratio, 1) ||
+			a.ClusterUUID != b.ClusterUUID || a.VSUUID != b.VSUUID ||
+			a.PublicIP.IsValid() != b.PublicIP.IsValid() || (a.PublicIP.IsValid() && !sameAddr(a.PublicIP, b.PublicIP)) {
+			return false
+		}
+	}
+	return true
 }
 
 // MonitorEqual reports whether the controller would hold the same monitor.
-func MonitorEqual(desired, observed *gslb.HealthMonitor) bool {
-	return equalBodies(monitorBody(desired, "", ""), monitorBody(observed, "", ""))
+func MonitorEqual(d, o *gslb.HealthMonitor) bool {
+	return d.Name == o.Name && d.Type == o.Type && d.Port == o.Port && d.Description == o.Description &&
+		d.Interval == o.Interval && d.Timeout == o.Timeout && d.SuccessfulChecks == o.SuccessfulChecks &&
+		d.FailedChecks == o.FailedChecks && equalTypeFields(d, o)
 }
 
-func equalBodies(a, b map[string]any) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && reflect.DeepEqual(ja, jb)
+// equalTypeFields compares the type-specific fields monitorBody writes.
+func equalTypeFields(d, o *gslb.HealthMonitor) bool {
+	switch d.Type {
+	case "HEALTH_MONITOR_HTTP", "HEALTH_MONITOR_HTTPS":
+		return d.HTTPRequest == o.HTTPRequest && slices.Equal(d.HTTPResponseCodes, o.HTTPResponseCodes)
+	case "HEALTH_MONITOR_UDP":
+		return d.UDPRequest == o.UDPRequest
+	}
+	return true
 }
 
 // refName is the name in a reference rendered with include_name ("…#name"),

@@ -1,0 +1,248 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/test/clusters"
+)
+
+// BenchmarkAviSync measures amko with the Avi backend against avisim, three
+// clusters and n selected Ingresses (each its own host, spread over the
+// clusters), with amko running as its own process:
+//   - cold-sync-s and cold-writes: from amko's start until every GSLB service
+//     exists on the controller, and the writes that took;
+//   - change-p50-ms, change-p99-ms: from an Ingress status change to the
+//     controller's answer to the resulting write;
+//   - writes/change: controller writes per such change;
+//   - peak-rss-MB: amko's peak resident memory.
+func BenchmarkAviSync(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				benchAviSync(b, n)
+			}
+		})
+	}
+}
+
+func benchAviSync(b *testing.B, n int) {
+	ctx := context.Background()
+	set, err := clusters.Start(ctx, 3, clusters.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = set.Stop() }()
+	sim, srv, err := avisim.Start(avisim.Options{JournalLimit: 10 * n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+
+	leader := set.Clusters[0]
+	configure(b, leader.Client, set, avisim.Host(srv))
+	createIngresses(b, set, n)
+
+	bin := buildAmko(b)
+	sim.ClearJournal()
+	start := time.Now()
+	logFile, err := os.Create(filepath.Join(b.TempDir(), "amko.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--kubeconfig", set.KubeconfigPath, "--context", leader.Context, "--listen", "127.0.0.1:0")
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if b.Failed() {
+			log, _ := os.ReadFile(logFile.Name())
+			b.Logf("amko's log:\n%s", log)
+		}
+	}()
+
+	waitUntil(b, 10*time.Minute, func() bool {
+		select {
+		case err := <-exited:
+			exited <- err
+			b.Fatalf("amko exited: %v", err)
+		default:
+		}
+		return countServices(sim) == n
+	})
+	cold := time.Since(start)
+	coldWrites := len(sim.Writes())
+
+	// Changes: one Ingress address at a time, each waited for.
+	const changes = 50
+	var lat []time.Duration
+	sim.ClearJournal()
+	for i := range changes {
+		cl := set.Clusters[i%3]
+		name := fmt.Sprintf("app-%d", i*3+i%3)
+		ip := fmt.Sprintf("10.200.%d.%d", i/250, i%250+1)
+		t0 := time.Now()
+		setIP(b, cl, name, ip)
+		host := name + ".example.com"
+		var done time.Time
+		waitUntil(b, time.Minute, func() bool {
+			for _, e := range sim.Journal() {
+				if e.Method == "PUT" && strings.Contains(e.Body, ip) && strings.Contains(e.Body, host) && e.Status == 200 {
+					done = e.Time.Add(e.Duration)
+					return true
+				}
+			}
+			return false
+		})
+		lat = append(lat, done.Sub(t0))
+	}
+	writes := len(sim.Writes())
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+
+	b.ReportMetric(cold.Seconds(), "cold-sync-s")
+	b.ReportMetric(float64(coldWrites), "cold-writes")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "change-p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "change-p99-ms")
+	b.ReportMetric(float64(writes)/changes, "writes/change")
+	b.ReportMetric(peakRSSMB(b, cmd.Process.Pid), "peak-rss-MB")
+}
+
+func configure(b *testing.B, c client.Client, set *clusters.Set, host string) {
+	ctx := context.Background()
+	var members []amkov1alpha1.MemberCluster
+	for _, name := range set.Contexts() {
+		members = append(members, amkov1alpha1.MemberCluster{ClusterContext: name})
+	}
+	var match []amkov1alpha2.ClusterProperty
+	for _, name := range set.Contexts() {
+		match = append(match, amkov1alpha2.ClusterProperty{Cluster: name})
+	}
+	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gslb-avi-secret"},
+			Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: operator.MembersSecret},
+			Data: map[string][]byte{operator.MembersKey: set.Kubeconfig}},
+		&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gc-1"},
+			Spec: amkov1alpha1.GSLBConfigSpec{
+				GSLBLeader:     amkov1alpha1.GSLBLeader{Credentials: "gslb-avi-secret", ControllerVersion: "31.1.1", ControllerIP: host},
+				MemberClusters: members,
+			}},
+		&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gdp"},
+			Spec: amkov1alpha2.GDPSpec{MatchClusters: match,
+				MatchRules: amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}}}},
+	} {
+		if err := c.Create(ctx, obj); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// createIngresses creates n Ingresses, app-<i> in cluster i%3, each with its own host.
+func createIngresses(b *testing.B, set *clusters.Set, n int) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for c, cl := range set.Clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := c; i < n; i += 3 {
+				name := fmt.Sprintf("app-%d", i)
+				host := name + ".example.com"
+				_, err := cl.CreateIngress(context.Background(), clusters.Ingress{Namespace: "default", Name: name,
+					Labels: map[string]string{"app": "gslb"},
+					Rules:  []clusters.IngressRule{{Host: host, IP: fmt.Sprintf("10.%d.%d.%d", c+1, i/250%250, i%250+1)}},
+					AKO: clusters.AKO{VSUUIDs: map[string]string{host: "virtualservice-" + name},
+						ControllerUUID: avisim.LeaderClusterUUID, Tenant: "admin"}})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+func setIP(b *testing.B, cl *clusters.Cluster, name, ip string) {
+	var ing networkingv1.Ingress
+	if err := cl.Client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: name}, &ing); err != nil {
+		b.Fatal(err)
+	}
+	ing.Status.LoadBalancer.Ingress[0].IP = ip
+	if err := cl.Client.Status().Update(context.Background(), &ing); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func countServices(sim *avisim.Server) int { return sim.Count("gslbservice") }
+
+func waitUntil(b *testing.B, limit time.Duration, done func() bool) {
+	deadline := time.Now().Add(limit)
+	for !done() {
+		if time.Now().After(deadline) {
+			b.Fatalf("not done within %s", limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// buildAmko builds cmd/amko for the benchmark.
+func buildAmko(b *testing.B) string {
+	_, file, _, _ := runtime.Caller(0)
+	bin := filepath.Join(b.TempDir(), "amko")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/amko")
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building amko: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// peakRSSMB reads a process's peak resident set (VmHWM).
+func peakRSSMB(b *testing.B, pid int) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM")
+	return 0
+}

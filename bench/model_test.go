@@ -1,0 +1,60 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package bench
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"testing"
+
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/model"
+	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/policy"
+	"github.com/amko-project/amko/internal/provider/avi"
+	"github.com/amko-project/amko/internal/sources"
+)
+
+// BenchmarkModelAndPlan measures one pass's pure work with n selected records:
+// building the desired services, and planning them against an observed state
+// that is already in sync (the common case after a change to one object).
+func BenchmarkModelAndPlan(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		pol := &policy.Policy{UUID: "u", Tenant: "admin", Clusters: []string{"c0", "c1", "c2"},
+			GDP: &amkov1alpha2.GDPSpec{
+				MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}},
+				MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "c0"}, {Cluster: "c1"}, {Cluster: "c2"}},
+			}}
+		var records []sources.Record
+		for i := range n {
+			host := fmt.Sprintf("app-%d.example.com", i)
+			records = append(records, sources.Record{Cluster: fmt.Sprintf("c%d", i%3), Kind: sources.KindIngress,
+				Namespace: "default", Name: fmt.Sprintf("app-%d", i), Host: host,
+				IP: netip.AddrFrom4([4]byte{10, byte(i % 3), byte(i / 250), byte(i%250 + 1)}), Labels: map[string]string{"app": "gslb"},
+				Paths: []string{"/"}, VSUUID: "vs-" + host, ControllerUUID: "cluster-1", Tenant: "admin"})
+		}
+		in := model.Input{Policy: pol, Records: records}
+		desired := model.Build(in)
+		var obs plan.Observed
+		for i, s := range desired {
+			obs.Services = append(obs.Services, plan.ObservedService{UUID: strconv.Itoa(i), Service: s})
+			for _, m := range s.HealthMonitors {
+				obs.Monitors = append(obs.Monitors, plan.ObservedMonitor{UUID: m.Name, Tenant: s.Tenant, Monitor: m})
+			}
+		}
+		opts := plan.Options{ServiceEqual: avi.ServiceEqual, MonitorEqual: avi.MonitorEqual}
+		b.Run("build/"+strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				model.Build(in)
+			}
+		})
+		b.Run("plan/"+strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				if len(plan.Compute(desired, obs, opts)) != 0 {
+					b.Fatal("plan not empty")
+				}
+			}
+		})
+	}
+}
