@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -67,8 +68,14 @@ type Cluster struct {
 	// Client is a client for Config that knows amko's kinds and the foreign ones.
 	Client client.Client
 
-	env *envtest.Environment
+	env   *envtest.Environment
+	proxy *proxy // between the kubeconfig's context and the API server
 }
+
+// SetReachable makes the cluster reachable through the Set's kubeconfig, or cuts
+// it off as an outage would: open connections drop and new ones are refused.
+// Config and Client reach the API server directly and keep working.
+func (c *Cluster) SetReachable(reachable bool) { c.proxy.setDown(!reachable) }
 
 // Set is a group of clusters started together.
 type Set struct {
@@ -170,12 +177,22 @@ func startOne(ctx context.Context, name string, scheme *k8sruntime.Scheme, apise
 	}
 	// Local servers: no client-side throttling, which would slow discovery.
 	cfg.QPS, cfg.Burst = 1000, 2000
-	c := &Cluster{Context: name, Config: cfg, env: env}
+	host, err := url.Parse(cfg.Host)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("cluster %s: %w", name, err), env.Stop())
+	}
+	px, err := newProxy(host.Host)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("cluster %s: proxy: %w", name, err), env.Stop())
+	}
+	c := &Cluster{Context: name, Config: cfg, env: env, proxy: px}
 	if c.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		px.close()
 		return nil, errors.Join(fmt.Errorf("cluster %s: client: %w", name, err), env.Stop())
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}
 	if err := c.Client.Create(ctx, ns); err != nil {
+		px.close()
 		return nil, errors.Join(fmt.Errorf("cluster %s: creating namespace %s: %w", name, Namespace, err), env.Stop())
 	}
 	return c, nil
@@ -212,6 +229,7 @@ func (s *Set) Stop() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c.proxy.close()
 			if err := c.env.Stop(); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("cluster %s: stopping: %w", c.Context, err))
@@ -230,7 +248,7 @@ func (s *Set) writeKubeconfig() error {
 	kc := clientcmdapi.NewConfig()
 	for _, c := range s.Clusters {
 		kc.Clusters[c.Context] = &clientcmdapi.Cluster{
-			Server:                   c.Config.Host,
+			Server:                   "https://" + c.proxy.addr(),
 			CertificateAuthorityData: c.Config.CAData,
 		}
 		kc.AuthInfos[c.Context] = &clientcmdapi.AuthInfo{

@@ -79,6 +79,38 @@ func TestKubeconfigContextsReachTheirOwnCluster(t *testing.T) {
 	}
 }
 
+// A cluster cut off is unreachable through its kubeconfig context, and reachable
+// again once restored; its direct client keeps working throughout.
+func TestSetReachable(t *testing.T) {
+	ctx := context.Background()
+	raw, err := clientcmd.Load(set.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, "cluster3-admin", &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Timeout = 2 * time.Second
+	viaContext, err := client.New(cfg, client.Options{Scheme: set.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := set.Cluster("cluster3-admin")
+	key := client.ObjectKey{Name: clusters.Namespace}
+	cl.SetReachable(false)
+	if err := viaContext.Get(ctx, key, &corev1.Namespace{}); err == nil {
+		t.Error("reached a cut-off cluster through its context")
+	}
+	if err := cl.Client.Get(ctx, key, &corev1.Namespace{}); err != nil {
+		t.Errorf("direct client of a cut-off cluster: %v", err)
+	}
+	cl.SetReachable(true)
+	if err := viaContext.Get(ctx, key, &corev1.Namespace{}); err != nil {
+		t.Errorf("restored cluster: %v", err)
+	}
+}
+
 // Every cluster has avi-system and every CRD established, including AKO's; the
 // OpenShift cluster also serves Routes, the others do not.
 func TestClustersHaveNamespaceAndCRDs(t *testing.T) {
