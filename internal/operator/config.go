@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
 	"github.com/amko-project/amko/internal/provider/avi"
@@ -56,6 +57,8 @@ type state struct {
 
 	defaultPKI      string
 	defaultPKIKnown bool
+
+	clusters map[string]members.State // as last reported
 }
 
 // configPass selects and checks the GSLBConfig, writes the GSLBConfigs'

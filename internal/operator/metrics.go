@@ -5,6 +5,9 @@ package operator
 import (
 	"strconv"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amko-project/amko/internal/gslb"
@@ -87,12 +90,29 @@ func (o *Operator) serviceMetrics(desired []*gslb.Service) {
 	}
 }
 
-func (o *Operator) memberMetrics() {
+// memberStatus publishes the member clusters' states as metrics, and their
+// changes as Events on the GSLBConfig.
+func (o *Operator) memberStatus(gc client.Object) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state.clusters == nil {
+		o.state.clusters = map[string]members.State{}
+	}
 	for _, st := range o.members.Status() {
 		up := 0.0
 		if st.State == members.Ready {
 			up = 1
 		}
 		o.metrics.clusterUp.WithLabelValues(st.Cluster).Set(up)
+		if prev, seen := o.state.clusters[st.Cluster]; st.State != prev && (seen || st.State != members.Pending) {
+			switch st.State {
+			case members.Ready:
+				o.recorder.Eventf(gc, corev1.EventTypeNormal, "MemberClusterReady", "member cluster %s is reachable and synced", st.Cluster)
+			default:
+				o.recorder.Eventf(gc, corev1.EventTypeWarning, "MemberClusterUnreachable",
+					"member cluster %s is %s: %s; its last known members are kept", st.Cluster, st.State, st.Error)
+			}
+		}
+		o.state.clusters[st.Cluster] = st.State
 	}
 }

@@ -30,7 +30,7 @@ func (o *Operator) pass(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	o.memberMetrics()
+	o.memberStatus(gc)
 
 	o.mu.Lock()
 	leader, backend, synced := o.state.leader, o.state.backend, o.state.synced
