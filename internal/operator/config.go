@@ -145,6 +145,9 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 			return nil, err
 		}
 		o.mu.Lock()
+		if leader && !o.state.leader {
+			o.state.observed = nil // the controller changed while we were not leading: read it again
+		}
 		o.state.leader, o.state.checked = leader, time.Now()
 		o.mu.Unlock()
 	}
