@@ -119,10 +119,12 @@ func (r *Registry) Set(ctx context.Context, kubeconfig []byte, contexts []string
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	changed := false
 	for name, c := range r.clusters {
 		if cfg, keep := configs[name]; !keep || !sameConfig(cfg, c.cfg) {
 			c.stop()
 			delete(r.clusters, name)
+			changed = true
 		}
 	}
 	for name, cfg := range configs {
@@ -134,8 +136,13 @@ func (r *Registry) Set(ctx context.Context, kubeconfig []byte, contexts []string
 		c.cancel = cancel
 		r.clusters[name] = c
 		go c.run(cctx)
+		changed = true
 	}
-	r.opts.OnChange()
+	if changed {
+		// Only a real change asks for a pass: the operator calls Set on every
+		// pass, and an unconditional poke would keep it busy forever.
+		r.opts.OnChange()
+	}
 	return nil
 }
 

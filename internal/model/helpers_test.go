@@ -100,6 +100,10 @@ func passthrough(cluster, host, ip string, mods ...recordMod) sources.Record {
 	return record(sources.KindRoute, cluster, "pt", host, ip, mods...)
 }
 
+// passthroughAnnotated is an Ingress annotated passthrough.ako.vmware.com/enabled:
+// flagged, with its paths and TLS.
+func passthroughAnnotated() recordMod { return func(r *sources.Record) { r.Passthrough = true } }
+
 func inNS(ns string) recordMod      { return func(r *sources.Record) { r.Namespace = ns } }
 func named(name string) recordMod   { return func(r *sources.Record) { r.Name = name } }
 func paths(p ...string) recordMod   { return func(r *sources.Record) { r.Paths = p } }

@@ -90,6 +90,13 @@ func (ix *index) selectRecord(r sources.Record) (selection, string) {
 		return selection{}, reasonMissingUUIDs
 	}
 
+	if r.Kind == sources.KindIngress {
+		// AMKO reads an Ingress's passthrough annotation only in custom FQDN
+		// mode, refused above; in the default mode the Ingress is an ordinary
+		// one, monitored per path (k8sobjects/ingress_object.go).
+		r.Passthrough = false
+	}
+
 	return selection{
 		key: serviceKey{tenant: tenant, name: name},
 		member: member{

@@ -70,7 +70,7 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	if err := o.hostRulePass(ctx, pol, backend); err != nil {
 		return nil, err
 	}
-	if pol.GDP != nil && pol.GDP.SitePersistenceRef != nil && pol.GDP.PKIProfileRef == nil && backend != nil {
+	if pol.GDP != nil && pol.GDP.PKIProfileRef == nil && backend != nil {
 		// AMKO's default PKI profile for site persistence: the controller's first
 		// federated one, read once per controller configuration.
 		o.mu.Lock()

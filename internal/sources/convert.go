@@ -50,7 +50,7 @@ func FromIngress(cluster string, ing *networkingv1.Ingress) []Record {
 		}
 	}
 	_, allTLS := ing.Annotations[akov1beta1.AnnotationEnableTLS]
-	passthrough := ing.Annotations[akov1beta1.AnnotationPassthrough] == "true"
+	passthrough := strings.EqualFold(ing.Annotations[akov1beta1.AnnotationPassthrough], "true")
 	ids := parseAKO(ing.Annotations)
 	byHost := map[string]*Record{}
 	var order []string
@@ -84,9 +84,10 @@ func FromIngress(cluster string, ing *networkingv1.Ingress) []Record {
 		r := byHost[host]
 		r.Paths = uniqueSorted(r.Paths)
 		r.TLS = allTLS || ingressTLSHost(ing, host)
-		if passthrough {
-			r.Passthrough, r.TLS, r.Paths, r.Port, r.Protocol = true, false, nil, 443, "TCP"
-		}
+		// Only flagged: AMKO reads the annotation in custom global FQDN mode
+		// only, where it refuses the Ingress; otherwise the Ingress is an
+		// ordinary one, with its paths and TLS (the model decides).
+		r.Passthrough = passthrough
 		ids.apply(r)
 		out = append(out, *r)
 	}

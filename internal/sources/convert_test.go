@@ -73,8 +73,14 @@ func TestFromIngress(t *testing.T) {
 			})}},
 		{"enable-tls makes every host TLS", ingress(merge(akoAnnotations, map[string]string{akov1beta1.AnnotationEnableTLS: ""}), nil, rule("a.example.com")),
 			[]Record{rec(func(r *Record) { r.TLS = true })}},
+		// Flagged only, with its paths and TLS: AMKO reads the annotation in
+		// custom global FQDN mode only, where it refuses the Ingress.
 		{"passthrough", ingress(merge(akoAnnotations, map[string]string{akov1beta1.AnnotationPassthrough: "true"}), []string{"a.example.com"}, rule("a.example.com", "/x")),
-			[]Record{rec(func(r *Record) { r.Passthrough, r.Paths, r.Port, r.Protocol = true, nil, 443, "TCP" })}},
+			[]Record{rec(func(r *Record) { r.Passthrough, r.Paths, r.TLS = true, []string{"/x"}, true })}},
+		{"passthrough, any case", ingress(merge(akoAnnotations, map[string]string{akov1beta1.AnnotationPassthrough: "True"}), nil, rule("a.example.com")),
+			[]Record{rec(func(r *Record) { r.Passthrough = true })}},
+		{"passthrough off", ingress(merge(akoAnnotations, map[string]string{akov1beta1.AnnotationPassthrough: "false"}), nil, rule("a.example.com")),
+			[]Record{rec(func(*Record) {})}},
 		{"no AKO annotations", ingress(nil, nil, rule("a.example.com")),
 			[]Record{rec(func(r *Record) { r.VSUUID, r.ControllerUUID, r.Tenant = "", "", "" })}},
 	}

@@ -32,12 +32,16 @@ type Record struct {
 
 	// Paths are the HTTP paths of the host (Ingress, Route); "/" when none.
 	Paths []string
-	// TLS is set when the host is served over TLS (and not passed through).
+	// TLS is set when the host is served over TLS (a passthrough Route is not).
 	TLS bool
-	// Passthrough is set for TLS passthrough Routes and Ingresses.
+	// Passthrough is set for TLS passthrough Routes, which have no paths, and
+	// for Ingresses annotated passthrough.ako.vmware.com/enabled: "true", which
+	// keep their paths and TLS: AMKO reads that annotation only in custom
+	// global FQDN mode, where it refuses the Ingress, and otherwise treats the
+	// Ingress as any other.
 	Passthrough bool
 	// Port and Protocol are a LoadBalancer Service's lowest port and its protocol
-	// (TCP or UDP), and 443/TCP for passthrough.
+	// (TCP or UDP), and 443/TCP for passthrough Routes.
 	Port     int32
 	Protocol string
 

@@ -172,6 +172,10 @@ func TestAviEndToEnd(t *testing.T) {
 		return wantMembers(host, "10:10.0.1.1:8", "20:10.0.2.9:5", "10:10.0.3.1:1", "1:10.9.9.9:1")()
 	})
 
+	if err := leader().Client.Delete(ctx, ghr); err != nil {
+		t.Fatal(err)
+	}
+
 	// Deleting every application removes the service and its monitors.
 	for _, cl := range set.Clusters[:2] {
 		if err := cl.Client.DeleteAllOf(ctx, &networkingv1.Ingress{}, client.InNamespace("default")); err != nil {
