@@ -17,15 +17,11 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
-	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -62,7 +58,7 @@ func benchAviSync(b *testing.B, n int) {
 	defer srv.Close()
 
 	leader := set.Clusters[0]
-	configure(b, leader.Client, set, avisim.Host(srv))
+	configure(b, set, avisim.Host(srv))
 	createIngresses(b, set, n)
 
 	bin := buildAmko(b)
@@ -134,33 +130,18 @@ func benchAviSync(b *testing.B, n int) {
 	b.ReportMetric(peakRSSMB(b, cmd.Process.Pid), "peak-rss-MB")
 }
 
-func configure(b *testing.B, c client.Client, set *clusters.Set, host string) {
+func configure(b *testing.B, set *clusters.Set, host string) {
 	ctx := context.Background()
-	var members []amkov1alpha1.MemberCluster
-	for _, name := range set.Contexts() {
-		members = append(members, amkov1alpha1.MemberCluster{ClusterContext: name})
-	}
 	var match []amkov1alpha2.ClusterProperty
 	for _, name := range set.Contexts() {
 		match = append(match, amkov1alpha2.ClusterProperty{Cluster: name})
 	}
-	for _, obj := range []client.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gslb-avi-secret"},
-			Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: operator.MembersSecret},
-			Data: map[string][]byte{operator.MembersKey: set.Kubeconfig}},
-		&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gc-1"},
-			Spec: amkov1alpha1.GSLBConfigSpec{
-				GSLBLeader:     amkov1alpha1.GSLBLeader{Credentials: "gslb-avi-secret", ControllerVersion: "31.1.1", ControllerIP: host},
-				MemberClusters: members,
-			}},
-		&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gdp"},
-			Spec: amkov1alpha2.GDPSpec{MatchClusters: match,
-				MatchRules: amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}}}},
-	} {
-		if err := c.Create(ctx, obj); err != nil {
-			b.Fatal(err)
-		}
+	if err := set.ConfigureAMKO(ctx, host, ""); err != nil {
+		b.Fatal(err)
+	}
+	if err := set.SetGDP(ctx, amkov1alpha2.GDPSpec{MatchClusters: match,
+		MatchRules: amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}}}); err != nil {
+		b.Fatal(err)
 	}
 }
 

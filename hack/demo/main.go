@@ -23,12 +23,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/gslb"
@@ -71,7 +67,13 @@ func run(ctx context.Context) error {
 	say("avisim (the Avi Controller emulator) on https://%s", avisim.Host(srv))
 
 	leader := set.Clusters[0]
-	if err := configure(ctx, leader.Client, set, avisim.Host(srv)); err != nil {
+	if err := set.ConfigureAMKO(ctx, avisim.Host(srv), ""); err != nil {
+		return err
+	}
+	if err := setGDP(ctx, set, []amkov1alpha2.TrafficSplitElem{
+		{Cluster: "cluster1-admin", Weight: 8, Priority: ptr(uint32(10))},
+		{Cluster: "cluster2-admin", Weight: 2, Priority: ptr(uint32(10))},
+	}); err != nil {
 		return err
 	}
 	op, err := operator.New(operator.Options{Config: leader.Config, Scheme: set.Scheme, PendingGrace: time.Second,
@@ -103,7 +105,7 @@ func run(ctx context.Context) error {
 	answers(sim, "shop.example.com", 10)
 
 	say("editing the GlobalDeploymentPolicy: cluster2-admin now weighs 10 and cluster3-admin becomes a standby (priority 5)")
-	if err := setGDP(ctx, leader.Client, []amkov1alpha2.TrafficSplitElem{
+	if err := setGDP(ctx, set, []amkov1alpha2.TrafficSplitElem{
 		{Cluster: "cluster1-admin", Weight: 5, Priority: ptr(uint32(10))},
 		{Cluster: "cluster2-admin", Weight: 10, Priority: ptr(uint32(10))},
 		{Cluster: "cluster3-admin", Weight: 1, Priority: ptr(uint32(5))},
@@ -125,47 +127,12 @@ func run(ctx context.Context) error {
 
 func ptr[T any](v T) *T { return &v }
 
-// configure writes AMKO's configuration: the controller credentials, the
-// members' kubeconfig, the GSLBConfig and the GlobalDeploymentPolicy.
-func configure(ctx context.Context, c client.Client, set *clusters.Set, host string) error {
-	var members []amkov1alpha1.MemberCluster
-	for _, name := range set.Contexts() {
-		members = append(members, amkov1alpha1.MemberCluster{ClusterContext: name})
-	}
-	for _, obj := range []client.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gslb-avi-secret"},
-			Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: operator.MembersSecret},
-			Data: map[string][]byte{operator.MembersKey: set.Kubeconfig}},
-		&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gc-1"},
-			Spec: amkov1alpha1.GSLBConfigSpec{
-				GSLBLeader:     amkov1alpha1.GSLBLeader{Credentials: "gslb-avi-secret", ControllerVersion: "31.1.1", ControllerIP: host},
-				MemberClusters: members, RefreshInterval: 1800, LogLevel: amkov1alpha1.LogLevelInfo,
-			}},
-	} {
-		if err := c.Create(ctx, obj); err != nil {
-			return err
-		}
-	}
-	return setGDP(ctx, c, []amkov1alpha2.TrafficSplitElem{
-		{Cluster: "cluster1-admin", Weight: 8, Priority: ptr(uint32(10))},
-		{Cluster: "cluster2-admin", Weight: 2, Priority: ptr(uint32(10))},
-	})
-}
-
-func setGDP(ctx context.Context, c client.Client, split []amkov1alpha2.TrafficSplitElem) error {
-	spec := amkov1alpha2.GDPSpec{
+func setGDP(ctx context.Context, set *clusters.Set, split []amkov1alpha2.TrafficSplitElem) error {
+	return set.SetGDP(ctx, amkov1alpha2.GDPSpec{
 		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}},
 		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}, {Cluster: "cluster3-admin"}},
 		TrafficSplit:  split,
-	}
-	gdp := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "global-gdp"}}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(gdp), gdp); err != nil {
-		gdp.Spec = spec
-		return c.Create(ctx, gdp)
-	}
-	gdp.Spec = spec
-	return c.Update(ctx, gdp)
+	})
 }
 
 // applications creates what AKO would have placed: an Ingress per Kubernetes

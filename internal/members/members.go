@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -405,16 +404,4 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 		}
 	}
 	return nil
-}
-
-// Names returns the watched contexts.
-func (r *Registry) Names() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.clusters))
-	for n := range r.clusters {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }

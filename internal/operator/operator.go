@@ -216,9 +216,6 @@ func (o *Operator) Ready() error {
 	return nil
 }
 
-// MemberStatus returns the member clusters' states.
-func (o *Operator) MemberStatus() []members.Status { return o.members.Status() }
-
 // ReadKubeconfigEnv returns the kubeconfig AMKO takes from GSLB_CONFIG: the
 // variable's value when it holds one, else the file it names; nil when unset.
 func ReadKubeconfigEnv() ([]byte, error) {

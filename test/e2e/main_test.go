@@ -15,12 +15,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/operator"
@@ -58,27 +54,9 @@ func leader() *clusters.Cluster { return set.Clusters[0] }
 func startAmko(t *testing.T) (stop func()) {
 	t.Helper()
 	ctx := context.Background()
-	c := leader().Client
-	for _, obj := range []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gslb-avi-secret"},
-			Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: operator.MembersSecret},
-			Data: map[string][]byte{operator.MembersKey: set.Kubeconfig}},
-	} {
-		_ = c.Create(ctx, obj)
+	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
+		t.Fatal(err)
 	}
-	var members []amkov1alpha1.MemberCluster
-	for _, name := range set.Contexts() {
-		members = append(members, amkov1alpha1.MemberCluster{ClusterContext: name})
-	}
-	_ = c.Create(ctx, &amkov1alpha1.GSLBConfig{
-		ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gc-1",
-			Annotations: map[string]string{amkov1alpha1.AMKOUUIDAnnotation: amkoUUID}},
-		Spec: amkov1alpha1.GSLBConfigSpec{
-			GSLBLeader:     amkov1alpha1.GSLBLeader{Credentials: "gslb-avi-secret", ControllerVersion: "31.1.1", ControllerIP: host},
-			MemberClusters: members, LogLevel: amkov1alpha1.LogLevelInfo,
-		},
-	})
 
 	scheme := set.Scheme
 	op, err := operator.New(operator.Options{
@@ -102,18 +80,7 @@ func startAmko(t *testing.T) (stop func()) {
 // gdp writes the GlobalDeploymentPolicy (creating or replacing its spec).
 func gdp(t *testing.T, spec amkov1alpha2.GDPSpec) {
 	t.Helper()
-	ctx := context.Background()
-	c := leader().Client
-	obj := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "global-gdp"}}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err == nil {
-		obj.Spec = spec
-		if err := c.Update(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	obj.Spec = spec
-	if err := c.Create(ctx, obj); err != nil {
+	if err := set.SetGDP(context.Background(), spec); err != nil {
 		t.Fatal(err)
 	}
 }
