@@ -181,6 +181,12 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 			[]string{"spec.thirdPartyMembers[0].site", "Required value"}},
 		{"site persistence without profile", ghr, fq("sitePersistence: {enabled: true}"),
 			[]string{"spec.sitePersistence.profileRef", "profileRef is required when sitePersistence is enabled"}},
+		{"DNS backend and controller", gc, "gslbLeader: {controllerIP: 10.1.1.1}\ndns: {zones: [{name: example.com}]}",
+			[]string{"spec:", "dns and gslbLeader.controllerIP cannot both be set"}},
+		{"DNS without zones", gc, "dns: {listen: ':53'}", []string{"spec.dns.zones", "Required value"}},
+		{"DNS listen", gc, "dns: {listen: '53', zones: [{name: example.com}]}", []string{"spec.dns.listen", "listen must be host:port"}},
+		{"DNS zone name", gc, "dns: {zones: [{name: 'Example .com'}]}", []string{"spec.dns.zones[0].name", "should match"}},
+		{"DNS zone twice", gc, "dns: {zones: [{name: example.com}, {name: example.com}]}", []string{"spec.dns.zones", "each zone may appear only once"}},
 		{"duplicate member cluster", gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c1}]",
 			[]string{"spec.memberClusters", "each clusterContext may appear only once in memberClusters"}},
 		{"duplicate federation cluster", ac, "clusters: [c1, c2, c1]",
@@ -218,6 +224,8 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{ghr, fq("sitePersistence: {enabled: false}\npublicIP: [{cluster: a, ip: 10.1.1.1}, {cluster: b, ip: '2001:db8::1'}]")},
 		{ghr, fq("ttl: 86400\ntrafficSplit: [{cluster: third-party-site, weight: 20}]")},
 		{gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c2}]\nlogLevel: WARN"},
+		{gc, "dns: {listen: '127.0.0.1:5353', ttl: 10, zones: [{name: global.example.com, nameservers: [ns1.site-a.example.com], negativeTTL: 60}, {name: 'example.org.'}]}"},
+		{gc, "dns: {listen: '[::1]:53', zones: [{name: example.com}]}\ngslbLeader: {credentials: x}"},
 	}
 	for _, v := range valid {
 		if err := c.Create(context.Background(), object(t, v.kind, "valid", v.spec), client.DryRunAll); err != nil {

@@ -48,6 +48,8 @@ type GSLBConfig struct {
 }
 
 // GSLBConfigSpec is the GSLB configuration.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.dns) && has(self.gslbLeader) && has(self.gslbLeader.controllerIP) && size(self.gslbLeader.controllerIP) > 0)",message="dns and gslbLeader.controllerIP cannot both be set: choose the built-in DNS backend (dns) or an Avi Controller (gslbLeader)"
 type GSLBConfigSpec struct {
 	// GSLBLeader is the Avi Controller that leads the GSLB federation.
 	GSLBLeader GSLBLeader `json:"gslbLeader,omitempty"`
@@ -68,6 +70,52 @@ type GSLBConfigSpec struct {
 	// UseCustomGlobalFqdn names GSLB services after the AKO HostRules' gslb.fqdn
 	// instead of the applications' own host names.
 	UseCustomGlobalFqdn *bool `json:"useCustomGlobalFqdn,omitempty"`
+
+	// DNS turns on the built-in DNS backend, instead of an Avi Controller: amko
+	// answers DNS for the GSLB services itself, with its own health probes. Not
+	// part of AMKO's API.
+	DNS *DNSConfig `json:"dns,omitempty"`
+}
+
+// DNSConfig is the built-in DNS backend's configuration.
+type DNSConfig struct {
+	// Listen is the address DNS is served on, over UDP and TCP.
+	// +kubebuilder:default=":53"
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^(\\[[0-9a-fA-F:.]+\\]|[^:\\[\\]]*):[0-9]{1,5}$')",message="listen must be host:port or :port, with an IPv6 host in brackets"
+	Listen string `json:"listen,omitempty"`
+	// Zones are served authoritatively: the GSLB services under them are
+	// answered, other names in them get NXDOMAIN, names outside them REFUSED.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.name == a.name))",message="each zone may appear only once in zones"
+	Zones []DNSZone `json:"zones"`
+	// TTL is the TTL, in seconds, of the answers of services that set none.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=86400
+	TTL *int32 `json:"ttl,omitempty"`
+}
+
+// DNSZone is one zone the DNS backend serves.
+type DNSZone struct {
+	// Name is the zone's domain, such as global.example.com.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\.?$`
+	Name string `json:"name"`
+	// Nameservers are the host names of the zone's NS records: the amko DNS
+	// endpoints of every site the zone is delegated to. Default: ns1.<zone>.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=253
+	Nameservers []string `json:"nameservers,omitempty"`
+	// Hostmaster is the SOA's responsible mailbox, as a domain name.
+	// Default: hostmaster.<zone>.
+	// +kubebuilder:validation:MaxLength=253
+	Hostmaster string `json:"hostmaster,omitempty"`
+	// NegativeTTL is the SOA minimum: how long NXDOMAIN and empty answers may be cached.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=86400
+	NegativeTTL *int32 `json:"negativeTTL,omitempty"`
 }
 
 // GSLBLeader is the GSLB leader site's controller.
