@@ -1,0 +1,331 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package dns is the built-in DNS backend: an authoritative DNS server for the
+// GSLB services, answering A and AAAA queries through the shared answer engine
+// (internal/gslb) with the members' health from amko's own probes. It serves only
+// its zones (REFUSED elsewhere), never recurses, and answers SOA and NS at each
+// zone's apex and NXDOMAIN with the SOA for unknown names.
+//
+// Updates replace an immutable snapshot atomically: a query reads one snapshot
+// from start to end, so it never sees half a change, and takes no lock to find
+// it. (The engine's round-robin counters are the only state queries share.)
+package dns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/amko-project/amko/internal/gslb"
+)
+
+// Zone is a zone served authoritatively.
+type Zone struct {
+	// Name is the zone's domain.
+	Name string
+	// Nameservers are the host names of its NS records; default ns1.<zone>.
+	Nameservers []string
+	// Hostmaster is the SOA mailbox; default hostmaster.<zone>.
+	Hostmaster string
+	// NegativeTTL is the SOA minimum and the TTL of the SOA in negative answers;
+	// default 30.
+	NegativeTTL uint32
+}
+
+// Config is what the server serves.
+type Config struct {
+	Zones []Zone
+	// DefaultTTL is the TTL of services that set none; 0 means gslb.DefaultTTL.
+	DefaultTTL uint32
+}
+
+// Server answers DNS queries. Its zero value is not usable; use New.
+type Server struct {
+	engine *gslb.Engine
+	snap   atomic.Pointer[snapshot]
+}
+
+// snapshot is everything one query reads; it is never modified once published.
+type snapshot struct {
+	zones  []zone // longest name first, so the first suffix match is the closest zone
+	table  *gslb.Table
+	up     gslb.UpFunc
+	serial uint32
+}
+
+type zone struct {
+	name string // lower case, fully qualified
+	soa  *dns.SOA
+	ns   []dns.RR
+}
+
+// New returns a server with nothing to serve: every query is refused until Update.
+func New(opts gslb.Options) *Server {
+	s := &Server{engine: gslb.NewEngine(opts)}
+	s.snap.Store(&snapshot{table: gslb.NewTable(nil)})
+	return s
+}
+
+// Update publishes a new configuration and set of services; up reports member
+// health (nil: all up). Queries after it returns see the new state, whole.
+func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
+	old := s.snap.Load()
+	serial := uint32(time.Now().Unix())
+	if serial <= old.serial {
+		serial = old.serial + 1
+	}
+	snap := &snapshot{up: up, serial: serial}
+	for _, z := range cfg.Zones {
+		snap.zones = append(snap.zones, newZone(z, serial))
+	}
+	// Longest first: a query for a.b.example.com belongs to b.example.com when
+	// both zones are served.
+	slices.SortStableFunc(snap.zones, func(a, b zone) int { return len(b.name) - len(a.name) })
+	if cfg.DefaultTTL > 0 {
+		withTTL := make([]*gslb.Service, len(services))
+		for i, svc := range services {
+			withTTL[i] = svc
+			if svc.TTL == nil {
+				c := *svc
+				ttl := cfg.DefaultTTL
+				c.TTL = &ttl
+				withTTL[i] = &c
+			}
+		}
+		services = withTTL
+	}
+	snap.table = gslb.NewTable(services)
+	s.snap.Store(snap)
+}
+
+// Reset forgets the round-robin state of a service that changed.
+func (s *Server) Reset(service string) { s.engine.Reset(service) }
+
+func newZone(z Zone, serial uint32) zone {
+	name := dns.CanonicalName(z.Name)
+	ttl := z.NegativeTTL
+	if ttl == 0 {
+		ttl = gslb.DefaultTTL
+	}
+	mbox := z.Hostmaster
+	if mbox == "" {
+		mbox = "hostmaster." + name
+	}
+	nss := z.Nameservers
+	if len(nss) == 0 {
+		nss = []string{"ns1." + name}
+	}
+	out := zone{name: name}
+	out.soa = &dns.SOA{
+		Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
+		Ns:  dns.CanonicalName(nss[0]), Mbox: dns.CanonicalName(strings.ReplaceAll(mbox, "@", ".")),
+		Serial: serial, Refresh: 3600, Retry: 600, Expire: 604800, Minttl: ttl,
+	}
+	for _, ns := range nss {
+		out.ns = append(out.ns, &dns.NS{
+			Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 3600},
+			Ns:  dns.CanonicalName(ns),
+		})
+	}
+	return out
+}
+
+// zoneOf returns the closest served zone of a name, or nil.
+func (snap *snapshot) zoneOf(name string) *zone {
+	for i := range snap.zones {
+		z := &snap.zones[i]
+		if name == z.name || strings.HasSuffix(name, "."+z.name) {
+			return z
+		}
+	}
+	return nil
+}
+
+// ServeDNS answers one message.
+func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	resp := s.answer(req, remoteAddr(w.RemoteAddr()), w.RemoteAddr().Network() != "udp")
+	if resp == nil {
+		return // a down response of NONE: no answer at all, as the Avi DNS service does
+	}
+	_ = w.WriteMsg(resp)
+}
+
+// answer builds the response to req from client; nil means no response.
+func (s *Server) answer(req *dns.Msg, client netip.Addr, tcp bool) *dns.Msg {
+	resp := new(dns.Msg)
+	if req.Opcode != dns.OpcodeQuery {
+		resp.SetRcode(req, dns.RcodeNotImplemented)
+		return resp
+	}
+	if len(req.Question) != 1 || req.Response {
+		resp.SetRcode(req, dns.RcodeFormatError)
+		return resp
+	}
+	resp.SetReply(req)
+	resp.RecursionAvailable = false
+	opt := req.IsEdns0()
+	size := uint16(dns.MinMsgSize)
+	var ecs netip.Prefix
+	if opt != nil {
+		if opt.Version() != 0 {
+			resp.SetRcode(req, dns.RcodeBadVers)
+			resp.SetEdns0(1232, false)
+			return resp
+		}
+		size = max(min(opt.UDPSize(), 4096), dns.MinMsgSize)
+		ecs = clientSubnet(opt)
+	}
+
+	snap := s.snap.Load()
+	q := req.Question[0]
+	name := strings.ToLower(dns.Fqdn(q.Name))
+	z := snap.zoneOf(name)
+	if z == nil || q.Qclass != dns.ClassINET {
+		resp.SetRcode(req, dns.RcodeRefused)
+		return finish(resp, req, size, tcp, ecs)
+	}
+	resp.Authoritative = true
+
+	svc := snap.table.Lookup(name)
+	switch {
+	case svc != nil && (q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA):
+		ans := s.engine.Answer(svc, gslb.Query{Name: name, Type: gslb.QType(q.Qtype), Client: client, ECS: ecs}, snap.up)
+		switch ans.Action {
+		case gslb.ActionDrop:
+			return nil
+		case gslb.ActionNoData:
+			resp.Ns = append(resp.Ns, z.soa)
+		default:
+			for _, a := range ans.Addrs {
+				resp.Answer = append(resp.Answer, addressRR(q.Name, a, ans.TTL))
+			}
+			if len(resp.Answer) == 0 {
+				resp.Ns = append(resp.Ns, z.soa)
+			}
+		}
+	case name == z.name && q.Qtype == dns.TypeSOA:
+		resp.Answer = append(resp.Answer, z.soa)
+	case name == z.name && q.Qtype == dns.TypeNS:
+		resp.Answer = append(resp.Answer, z.ns...)
+	case svc != nil || name == z.name:
+		resp.Ns = append(resp.Ns, z.soa) // the name exists, the type does not: NODATA
+	default:
+		resp.SetRcode(req, dns.RcodeNameError)
+		resp.Ns = append(resp.Ns, z.soa)
+	}
+	return finish(resp, req, size, tcp, ecs)
+}
+
+// finish adds EDNS0 to a response to an EDNS0 query and truncates a UDP answer
+// that does not fit, so the client retries over TCP.
+func finish(resp, req *dns.Msg, size uint16, tcp bool, ecs netip.Prefix) *dns.Msg {
+	if opt := req.IsEdns0(); opt != nil {
+		resp.SetEdns0(1232, opt.Do())
+		if ecs.IsValid() {
+			// Answers depend on the subnet at the precision it was given (RFC 7871).
+			family := uint16(1)
+			if ecs.Addr().Is6() {
+				family = 2
+			}
+			out := resp.IsEdns0()
+			out.Option = append(out.Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family,
+				SourceNetmask: uint8(ecs.Bits()), SourceScope: uint8(ecs.Bits()), Address: ecs.Addr().AsSlice()})
+		}
+	}
+	if !tcp {
+		resp.Truncate(int(size))
+	}
+	return resp
+}
+
+// clientSubnet reads the EDNS client subnet option.
+func clientSubnet(opt *dns.OPT) netip.Prefix {
+	for _, o := range opt.Option {
+		if e, ok := o.(*dns.EDNS0_SUBNET); ok {
+			if a, ok := netip.AddrFromSlice(e.Address); ok {
+				if p, err := a.Unmap().Prefix(int(e.SourceNetmask)); err == nil {
+					return p
+				}
+			}
+		}
+	}
+	return netip.Prefix{}
+}
+
+func addressRR(name string, a netip.Addr, ttl uint32) dns.RR {
+	if a.Is4() {
+		return &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: a.AsSlice()}
+	}
+	return &dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: a.AsSlice()}
+}
+
+func remoteAddr(a net.Addr) netip.Addr {
+	var ip net.IP
+	switch t := a.(type) {
+	case *net.UDPAddr:
+		ip = t.IP
+	case *net.TCPAddr:
+		ip = t.IP
+	}
+	addr, _ := netip.AddrFromSlice(ip)
+	return addr.Unmap()
+}
+
+// Listener serves a Server over UDP and TCP on one address.
+type Listener struct {
+	// Addr is the bound address (with the port chosen when it was 0).
+	Addr    string
+	servers []*dns.Server
+	wg      sync.WaitGroup
+}
+
+// Listen binds addr over UDP and TCP (TCP on the port UDP got) and serves s
+// until Close.
+func (s *Server) Listen(addr string) (*Listener, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dns: listening on udp %s: %w", addr, err)
+	}
+	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("dns: listening on tcp %s: %w", addr, err)
+	}
+	ln := &Listener{Addr: pc.LocalAddr().String(), servers: []*dns.Server{
+		{PacketConn: pc, Handler: s},
+		{Listener: l, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second},
+	}}
+	var started sync.WaitGroup
+	for _, srv := range ln.servers {
+		started.Add(1)
+		ln.wg.Add(1)
+		srv.NotifyStartedFunc = started.Done
+		go func() {
+			defer ln.wg.Done()
+			_ = srv.ActivateAndServe()
+		}()
+	}
+	started.Wait()
+	return ln, nil
+}
+
+// Close stops serving and waits for the servers to end.
+func (l *Listener) Close() error {
+	var errs []error
+	for _, srv := range l.servers {
+		if err := srv.ShutdownContext(context.Background()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	l.wg.Wait()
+	return errors.Join(errs...)
+}
