@@ -86,7 +86,8 @@ func (ix *index) selectRecord(r sources.Record) (selection, string) {
 	}
 	tenant := firstNonEmpty(ns.Tenant, r.Tenant, ix.policy.Tenant, policy.DefaultTenant)
 
-	if !cp.SyncVipOnly && (r.VSUUID == "" || r.ControllerUUID == "") {
+	addressOnly := cp.SyncVipOnly || ix.policy.AddressOnly
+	if !addressOnly && (r.VSUUID == "" || r.ControllerUUID == "") {
 		return selection{}, reasonMissingUUIDs
 	}
 
@@ -101,7 +102,7 @@ func (ix *index) selectRecord(r sources.Record) (selection, string) {
 		key: serviceKey{tenant: tenant, name: name},
 		member: member{
 			Record:      r,
-			syncVIPOnly: cp.SyncVipOnly,
+			syncVIPOnly: addressOnly,
 			tls:         r.TLS || ix.tlsHosts[clusterName{r.Cluster, r.Host}],
 		},
 	}, ""

@@ -111,6 +111,8 @@ func TestSelection(t *testing.T) {
 			record: lbsvc("c2", "a.com", "10.0.0.1", 80, "TCP", noUUIDs()), wantService: "a.com", wantTenant: "admin"},
 		{name: "syncVipOnly is per cluster", policy: basePolicy(syncVIPOnly),
 			record: lbsvc("c1", "a.com", "10.0.0.1", 80, "TCP", noUUIDs()), wantReason: reasonMissingUUIDs},
+		{name: "address-only policy (DNS backend) needs no UUIDs", policy: func() *policy.Policy { p := basePolicy(); p.AddressOnly = true; return p }(),
+			record: ingress("c1", "a.com", "10.0.0.1", noUUIDs()), wantService: "a.com", wantTenant: "admin"},
 
 		// Tenants.
 		{name: "namespace tenant differs from object's", policy: basePolicy(),

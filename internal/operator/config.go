@@ -24,6 +24,9 @@ import (
 	"github.com/amko-project/amko/internal/provider/avi"
 )
 
+// dnsConfigKey marks the state of the built-in DNS backend.
+const dnsConfigKey = "dns"
+
 // MembersSecret and MembersKey hold the gslb-members kubeconfig, as in AMKO.
 const (
 	MembersSecret = "gslb-config-secret"
@@ -98,17 +101,6 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		}
 	}
 
-	backend, key, msg, err := o.backendFor(ctx, gc)
-	if err != nil {
-		return nil, err
-	}
-	if msg != "" {
-		o.setConfigStatus(ctx, gc, msg)
-		o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
-		o.setConfig(nil)
-		return nil, nil
-	}
-
 	kubeconfig, err := o.membersKubeconfig(ctx)
 	if err == nil {
 		var contexts []string
@@ -119,6 +111,30 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 	}
 	if err != nil {
 		msg := "error: provided kubeconfig has an error " + err.Error()
+		o.setConfigStatus(ctx, gc, msg)
+		o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
+		o.setConfig(nil)
+		return nil, nil
+	}
+
+	if gc.Spec.DNS != nil {
+		// The built-in DNS backend: no controller to reach, always serving.
+		o.applyLogLevel(gc.Spec.LogLevel)
+		o.mu.Lock()
+		if o.state.configKey != dnsConfigKey {
+			o.state = state{configKey: dnsConfigKey}
+		}
+		o.state.config, o.state.leader = gc, true
+		o.mu.Unlock()
+		return gc, nil
+	}
+	o.stopDNS()
+
+	backend, key, msg, err := o.backendFor(ctx, gc)
+	if err != nil {
+		return nil, err
+	}
+	if msg != "" {
 		o.setConfigStatus(ctx, gc, msg)
 		o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
 		o.setConfig(nil)

@@ -24,7 +24,7 @@ type Metrics struct {
 	services      prometheus.Gauge
 	members       *prometheus.GaugeVec
 	clusterUp     *prometheus.GaugeVec
-	knownClusters map[string]bool
+	probeChanges  *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (when not nil).
@@ -49,10 +49,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		clusterUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "amko_member_cluster_up", Help: "1 when the member cluster's API server answers and its objects are synced.",
 		}, []string{"cluster"}),
-		knownClusters: map[string]bool{},
+		probeChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amko_dns_member_health_changes_total", Help: "Members of the DNS backend that went down or came back up, by new state.",
+		}, []string{"state"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp)
+		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges)
 	}
 	return m
 }
@@ -64,6 +66,14 @@ func (m *Metrics) change(r plan.Result) {
 	}
 	m.changes.WithLabelValues(string(r.Change.Op), string(r.Change.Kind), result).Inc()
 	m.request(string(r.Change.Op)+" "+string(r.Change.Kind), r.Err)
+}
+
+func (m *Metrics) probeChange(up bool) {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	m.probeChanges.WithLabelValues(state).Inc()
 }
 
 func (m *Metrics) request(op string, err error) {

@@ -58,6 +58,9 @@ type Options struct {
 	BackendTimeout time.Duration
 	// LogLevel, when set, follows the accepted GSLBConfig's spec.logLevel live.
 	LogLevel *slog.LevelVar
+	// ProbeScale multiplies the DNS backend's probe intervals and timeouts
+	// (tests and demos speed them up); 0 means 1.
+	ProbeScale float64
 }
 
 // Operator is a running amko.
@@ -73,8 +76,9 @@ type Operator struct {
 
 	trigger chan struct{}
 
-	mu    sync.Mutex // guards state, for readiness and tests
+	mu    sync.Mutex // guards state and dns
 	state state
+	dns   *dnsBackend // the built-in DNS backend, when configured
 }
 
 // New prepares an operator; Run starts it.
@@ -158,6 +162,7 @@ func (o *Operator) Run(ctx context.Context) error {
 		return errors.New("the local cluster's caches did not sync")
 	}
 	defer o.members.Stop()
+	defer o.stopDNS()
 
 	var retry <-chan time.Time
 	backoff := time.Duration(0)

@@ -60,6 +60,7 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 		UUID:             gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
 		Tenant:           tenant,
 		CustomGlobalFQDN: gc.Spec.UseCustomGlobalFqdn != nil && *gc.Spec.UseCustomGlobalFqdn,
+		AddressOnly:      gc.Spec.DNS != nil,
 		Clusters:         clusters,
 		HostRules:        map[string]*amkov1alpha1.GSLBHostRuleSpec{},
 		Templates:        map[string]policy.Template{},

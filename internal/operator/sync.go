@@ -42,6 +42,17 @@ func (o *Operator) pass(ctx context.Context) error {
 	if !synced {
 		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateSyncing)
 	}
+	if gc.Spec.DNS != nil {
+		// Nothing to delete by mistake here, so no waiting for pending clusters.
+		if err := o.syncDNS(ctx, gc, pol); err != nil {
+			return err
+		}
+		o.mu.Lock()
+		o.state.synced = true
+		o.mu.Unlock()
+		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateAccepted)
+		return nil
+	}
 	if wait := o.pendingWait(); wait > 0 {
 		// A member cluster that never answered may hold members we would delete.
 		time.AfterFunc(wait, o.Poke)

@@ -36,6 +36,9 @@ type Policy struct {
 	// DefaultPKIProfile is used for site persistence when no PKI profile is named
 	// (AMKO takes the controller's first federated one).
 	DefaultPKIProfile string
+	// AddressOnly makes every member address-only, as syncVipOnly does for one
+	// cluster: the built-in DNS backend needs no Avi virtual service identifiers.
+	AddressOnly bool
 }
 
 // Template is the part of a federated HTTP(S) health monitor that AMKO copies into
