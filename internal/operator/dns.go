@@ -5,6 +5,7 @@ package operator
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -158,13 +159,17 @@ func probeKey(svc *gslb.Service, m gslb.Member, monitor string) string {
 	return svc.Tenant + "/" + svc.Name + "|" + m.IP.String() + "|" + monitor
 }
 
-// sameListen reports whether a bound address serves what listen asks for.
+// sameListen reports whether a bound address serves what listen asks for: the
+// same host (an empty one binds every address, reported as "::") and the same
+// port, any port for port 0.
 func sameListen(bound, listen string) bool {
-	if bound == listen {
-		return true
+	bh, bp, err1 := net.SplitHostPort(bound)
+	lh, lp, err2 := net.SplitHostPort(listen)
+	if err1 != nil || err2 != nil {
+		return bound == listen
 	}
-	// ":53" binds every address; the listener reports "[::]:53".
-	return strings.HasPrefix(listen, ":") && strings.HasSuffix(bound, "]"+listen)
+	sameHost := bh == lh || (lh == "" && (bh == "::" || bh == "0.0.0.0"))
+	return sameHost && (bp == lp || lp == "0")
 }
 
 // probeEvent records a member's health change on the accepted GSLBConfig.

@@ -30,6 +30,8 @@ var (
 	set  *clusters.Set
 	sim  *avisim.Server
 	host string
+	// amko is the operator startAmko runs.
+	amko *operator.Operator
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -60,12 +62,13 @@ func startAmko(t *testing.T) (stop func()) {
 
 	scheme := set.Scheme
 	op, err := operator.New(operator.Options{
-		Config: leader().Config, Scheme: scheme, PendingGrace: time.Second,
+		Config: leader().Config, Scheme: scheme, PendingGrace: time.Second, ProbeScale: 0.01,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	amko = op
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- op.Run(runCtx) }()

@@ -1,0 +1,164 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/test/clusters"
+)
+
+// tcpBackend accepts connections on addr until closed: a member its TCP probe
+// finds up.
+func tcpBackend(t *testing.T, addr string) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	return l
+}
+
+// answers asks the DNS backend n times for name and counts the addresses.
+func answers(addr, name string, n int) (map[string]int, error) {
+	counts := map[string]int{}
+	for range n {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		resp, _, err := (&dns.Client{Net: "udp", Timeout: time.Second}).Exchange(m, addr)
+		if err != nil {
+			return nil, err
+		}
+		for _, rr := range resp.Answer {
+			counts[rr.(*dns.A).A.String()]++
+		}
+	}
+	return counts, nil
+}
+
+// With spec.dns, amko answers DNS itself: weighted by the traffic split, a
+// member whose probe fails leaves the answers and comes back when it recovers,
+// and a split edit is followed. No controller is involved.
+func TestDNSBackend(t *testing.T) {
+	ctx := context.Background()
+	c := leader().Client
+	stop := startAmko(t)
+	defer stop()
+
+	// Switch gc-1 to the DNS backend, live; put it back at the end.
+	var gc amkov1alpha1.GSLBConfig
+	key := client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}
+	if err := c.Get(ctx, key, &gc); err != nil {
+		t.Fatal(err)
+	}
+	avi := gc.Spec.GSLBLeader
+	gc.Spec.GSLBLeader = amkov1alpha1.GSLBLeader{}
+	gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}}}
+	if err := c.Update(ctx, &gc); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := c.Get(ctx, key, &gc); err != nil {
+			t.Error(err)
+			return
+		}
+		gc.Spec.GSLBLeader, gc.Spec.DNS = avi, nil
+		if err := c.Update(ctx, &gc); err != nil {
+			t.Error(err)
+		}
+	}()
+
+	split := func(w1, w2 uint32) amkov1alpha2.GDPSpec {
+		return amkov1alpha2.GDPSpec{
+			MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "dns"}}},
+			MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}},
+			TrafficSplit: []amkov1alpha2.TrafficSplitElem{
+				{Cluster: "cluster1-admin", Weight: w1}, {Cluster: "cluster2-admin", Weight: w2}},
+		}
+	}
+	gdp(t, split(2, 1))
+
+	name := "shop.gslb.example.com"
+	backends := map[string]net.Listener{}
+	for i, cl := range set.Clusters[:2] {
+		ip := fmt.Sprintf("127.0.0.%d", 21+i)
+		backends[ip] = tcpBackend(t, ip+":18081")
+		// No AKO annotations: the DNS backend needs no Avi identifiers.
+		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "shop-dns",
+			Labels: map[string]string{"app": "dns"}, Hostname: name, IP: ip,
+			Ports: []corev1.ServicePort{{Name: "http", Port: 18081, Protocol: corev1.ProtocolTCP}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		for _, l := range backends {
+			_ = l.Close()
+		}
+		for _, cl := range set.Clusters[:2] {
+			_ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "shop-dns"}})
+		}
+	}()
+
+	want := func(w map[string]int) func() error {
+		return func() error {
+			addr := amko.DNSAddr()
+			if addr == "" {
+				return fmt.Errorf("not serving DNS yet")
+			}
+			n := 0
+			for _, c := range w {
+				n += c
+			}
+			got, err := answers(addr, name+".", n)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(got) != fmt.Sprint(w) {
+				return fmt.Errorf("answers over one cycle %v, want %v", got, w)
+			}
+			return nil
+		}
+	}
+	eventually(t, "weighted answers", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
+	dnsAddr := amko.DNSAddr()
+
+	_ = backends["127.0.0.22"].Close()
+	eventually(t, "the failed member leaves the answers", want(map[string]int{"127.0.0.21": 3}))
+	backends["127.0.0.22"] = tcpBackend(t, "127.0.0.22:18081")
+	eventually(t, "the recovered member is back", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
+
+	gdp(t, split(1, 3))
+	eventually(t, "the split edit followed", want(map[string]int{"127.0.0.21": 1, "127.0.0.22": 3}))
+
+	if amko.DNSAddr() != dnsAddr {
+		t.Errorf("the DNS endpoint moved from %s to %s: it must stay put while its configuration does", dnsAddr, amko.DNSAddr())
+	}
+
+	// The zone itself: NXDOMAIN with the SOA below the apex.
+	m := new(dns.Msg)
+	m.SetQuestion("nothing.gslb.example.com.", dns.TypeA)
+	resp, _, err := (&dns.Client{Net: "tcp", Timeout: time.Second}).Exchange(m, amko.DNSAddr())
+	if err != nil || resp.Rcode != dns.RcodeNameError || len(resp.Ns) != 1 {
+		t.Errorf("unknown name in the zone: %v %v", resp, err)
+	}
+}
