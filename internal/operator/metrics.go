@@ -18,13 +18,13 @@ import (
 
 // Metrics are the operator's Prometheus metrics.
 type Metrics struct {
-	passDuration  prometheus.Histogram
-	changes       *prometheus.CounterVec
-	requests      *prometheus.CounterVec
-	services      prometheus.Gauge
-	members       *prometheus.GaugeVec
-	clusterUp     *prometheus.GaugeVec
-	probeChanges  *prometheus.CounterVec
+	passDuration prometheus.Histogram
+	changes      *prometheus.CounterVec
+	requests     *prometheus.CounterVec
+	services     prometheus.Gauge
+	members      *prometheus.GaugeVec
+	clusterUp    *prometheus.GaugeVec
+	probeChanges *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (when not nil).
