@@ -14,8 +14,8 @@ import (
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/model"
 	"github.com/amko-project/amko/internal/policy"
-	dnsprovider "github.com/amko-project/amko/internal/provider/dns"
 	"github.com/amko-project/amko/internal/probe"
+	dnsprovider "github.com/amko-project/amko/internal/provider/dns"
 )
 
 // The built-in DNS backend: amko serves the desired services itself and probes
