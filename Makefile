@@ -7,7 +7,7 @@ TOOL := $(GO) -C hack/tools tool
 ROOT := $(CURDIR)
 K8S_BIN := $(ROOT)/hack/k8s/bin
 
-.PHONY: all build generate test lint k8s-bin demo clean
+.PHONY: all build generate test lint k8s-bin demo demo-avi clean
 
 all: build
 
@@ -31,9 +31,13 @@ lint:
 	bin/staticcheck ./...
 	@out=$$(gofmt -l api cmd internal test config hack 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## demo: three local clusters, avisim and amko, sample applications, the resulting GSLB services
+## demo: three local clusters, a backend per site, amko answering DNS with its built-in backend
 demo: k8s-bin
 	KUBEBUILDER_ASSETS=$(K8S_BIN) $(GO) run ./hack/demo
+
+## demo-avi: the same with an emulated Avi Controller (avisim) as the GSLB backend
+demo-avi: k8s-bin
+	KUBEBUILDER_ASSETS=$(K8S_BIN) $(GO) run ./hack/demo -avi
 
 ## test: lint, then every test against real API servers built on first use
 test: k8s-bin lint

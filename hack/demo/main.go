@@ -1,16 +1,19 @@
 // Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
 
-// Command demo shows amko's whole job on one machine: it starts three local
-// clusters, an emulated Avi Controller (avisim) and amko, creates sample
-// applications the way AKO would have placed them, and shows the GSLB services
-// amko keeps on the controller and the DNS answers they give, then an edit of
-// the traffic split followed live. It stops everything it started when it ends
-// or is interrupted. Run it with `make demo`.
+// Command demo shows amko's whole job on one machine. By default it runs amko
+// with its built-in DNS backend: three local clusters, a small HTTP backend per
+// site on its own loopback address, sample applications with those addresses in
+// their status, and amko answering DNS: weighted answers, a backend stopped and
+// its address leaving the answers, the traffic split edited and the answers
+// following. With -avi it runs amko against an emulated Avi Controller (avisim)
+// instead. It stops everything it started when it ends or is interrupted. Run it
+// with `make demo` or `make demo-avi`.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,8 +36,15 @@ import (
 )
 
 func main() {
+	avi := flag.Bool("avi", false, "run against an emulated Avi Controller instead of the built-in DNS backend")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx)
+	var err error
+	if *avi {
+		err = run(ctx)
+	} else {
+		err = runDNS(ctx)
+	}
 	stop()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "demo:", err)

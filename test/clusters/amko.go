@@ -74,3 +74,29 @@ func (s *Set) SetGDP(ctx context.Context, spec amkov1alpha2.GDPSpec) error {
 	gdp.Spec = spec
 	return c.Update(ctx, gdp)
 }
+
+// ConfigureDNS writes, in the first cluster's avi-system namespace, what amko
+// needs to run with its built-in DNS backend: the gslb-members Secret and
+// GSLBConfig gc-1 naming every cluster, serving zones on listen.
+func (s *Set) ConfigureDNS(ctx context.Context, listen string, zones ...string) error {
+	var members []amkov1alpha1.MemberCluster
+	for _, name := range s.Contexts() {
+		members = append(members, amkov1alpha1.MemberCluster{ClusterContext: name})
+	}
+	dns := &amkov1alpha1.DNSConfig{Listen: listen}
+	for _, z := range zones {
+		dns.Zones = append(dns.Zones, amkov1alpha1.DNSZone{Name: z})
+	}
+	c := s.Clusters[0].Client
+	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: MembersSecret},
+			Data: map[string][]byte{MembersKey: s.Kubeconfig}},
+		&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: GSLBConfigName},
+			Spec: amkov1alpha1.GSLBConfigSpec{MemberClusters: members, DNS: dns, LogLevel: amkov1alpha1.LogLevelInfo}},
+	} {
+		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("configuring amko: %w", err)
+		}
+	}
+	return nil
+}
