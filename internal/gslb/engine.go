@@ -62,8 +62,7 @@ type Options struct {
 type Engine struct {
 	opts Options
 
-	mu     sync.Mutex // guards states (not their contents)
-	states map[stateKey]*rrState
+	states sync.Map // stateKey → *rrState; queries read it without locks
 }
 
 // stateKey names one round-robin state. pool is "" and level is true for the
@@ -76,30 +75,26 @@ type stateKey struct {
 
 // NewEngine returns an Engine with no round-robin history.
 func NewEngine(opts Options) *Engine {
-	return &Engine{opts: opts, states: make(map[stateKey]*rrState)}
+	return &Engine{opts: opts}
 }
 
 // Reset forgets the round-robin state of a service; the emulator calls it when
 // a service is replaced so that the new configuration starts fresh cycles.
 func (e *Engine) Reset(serviceName string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for k := range e.states {
-		if k.service == serviceName {
-			delete(e.states, k)
+	e.states.Range(func(k, _ any) bool {
+		if k.(stateKey).service == serviceName {
+			e.states.Delete(k)
 		}
-	}
+		return true
+	})
 }
 
 func (e *Engine) state(k stateKey) *rrState {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st, ok := e.states[k]
-	if !ok {
-		st = &rrState{}
-		e.states[k] = st
+	if st, ok := e.states.Load(k); ok {
+		return st.(*rrState)
 	}
-	return st
+	st, _ := e.states.LoadOrStore(k, &rrState{})
+	return st.(*rrState)
 }
 
 // ref locates one member inside its service.

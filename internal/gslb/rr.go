@@ -2,7 +2,11 @@
 
 package gslb
 
-import "sync"
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
 
 // maxCycles bounds the cycles one rrState keeps within an epoch. Subsets only
 // multiply through address families, public/private mapping and geo ties, so
@@ -10,7 +14,8 @@ import "sync"
 const maxCycles = 64
 
 // rrState is the round-robin state of one pool (or of one service's
-// equal-priority pools).
+// equal-priority pools). Queries share it without locks: a cycle is a
+// precomputed smooth weighted sequence and an atomic position in it.
 //
 // The epoch is the pool's eligible member set regardless of address family;
 // when it changes every cycle restarts, which is what makes a member going
@@ -18,72 +23,105 @@ const maxCycles = 64
 // is kept per candidate subset, so A and AAAA queries over a mixed pool (which
 // rotate over different subsets) do not restart each other's cycles.
 type rrState struct {
-	mu     sync.Mutex
+	cur atomic.Pointer[rrEpoch]
+}
+
+type rrEpoch struct {
 	epoch  string
-	cycles map[string]*swrr
+	cycles sync.Map // subset signature → *cycle
+	count  atomic.Int32
+}
+
+// cycle is one full smooth weighted round robin sequence for some weights and
+// the position of the next pick.
+type cycle struct {
+	weights []int64
+	seq     []int
+	pos     atomic.Uint64
+}
+
+// epochFor returns the state's current epoch, starting a new one when the
+// eligible set changed or the epoch holds too many cycles.
+func (st *rrState) epochFor(epoch string) *rrEpoch {
+	for {
+		ep := st.cur.Load()
+		if ep != nil && ep.epoch == epoch && ep.count.Load() < maxCycles {
+			return ep
+		}
+		if st.cur.CompareAndSwap(ep, &rrEpoch{epoch: epoch}) {
+			return st.cur.Load()
+		}
+		// Another query replaced it first: use (or replace) what it stored.
+	}
+}
+
+// cycleFor returns the epoch's cycle for subset sig with these weights.
+func (ep *rrEpoch) cycleFor(sig string, weights []int64) *cycle {
+	if v, ok := ep.cycles.Load(sig); ok {
+		if c := v.(*cycle); slices.Equal(c.weights, weights) {
+			return c
+		}
+	}
+	fresh := &cycle{weights: slices.Clone(weights), seq: smoothSequence(weights)}
+	for {
+		v, loaded := ep.cycles.LoadOrStore(sig, fresh)
+		if !loaded {
+			ep.count.Add(1)
+			return fresh
+		}
+		c := v.(*cycle)
+		if slices.Equal(c.weights, weights) {
+			return c
+		}
+		// The weights changed (a service replaced without Reset): restart.
+		if ep.cycles.CompareAndSwap(sig, c, fresh) {
+			return fresh
+		}
+	}
 }
 
 // sequence advances the cycle for subset sig by one pick and returns that
 // pick followed by the next distinct picks of the same sequence, n in total
 // (n ≤ len(weights)), without advancing the state further.
 func (st *rrState) sequence(epoch, sig string, weights []int64, n int) []int {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.cycles == nil || st.epoch != epoch || len(st.cycles) >= maxCycles {
-		st.epoch = epoch
-		st.cycles = make(map[string]*swrr)
-	}
-	c, ok := st.cycles[sig]
-	if !ok || len(c.current) != len(weights) {
-		c = &swrr{current: make([]int64, len(weights))}
-		st.cycles[sig] = c
-	}
-	out := []int{c.next(weights)}
+	c := st.epochFor(epoch).cycleFor(sig, weights)
+	i := int((c.pos.Add(1) - 1) % uint64(len(c.seq)))
+	out := []int{c.seq[i]}
 	if n <= 1 {
 		return out
 	}
-	peek := swrr{current: append([]int64(nil), c.current...)}
 	seen := make([]bool, len(weights))
 	seen[out[0]] = true
-	var total int64
-	for _, w := range weights {
-		total += w
-	}
-	// Every member appears within any window of total picks, so the loop
-	// always completes; the bound only guards against a logic error.
-	for i := int64(0); i < total && len(out) < n; i++ {
-		if j := peek.next(weights); !seen[j] {
+	// Every member appears within one full cycle.
+	for k := 1; k < len(c.seq) && len(out) < n; k++ {
+		if j := c.seq[(i+k)%len(c.seq)]; !seen[j] {
 			seen[j] = true
-			out = append(out, j)
-		}
-	}
-	for j := range seen {
-		if len(out) == n {
-			break
-		}
-		if !seen[j] {
 			out = append(out, j)
 		}
 	}
 	return out
 }
 
-// swrr is nginx's smooth weighted round robin: over any window of sum(weights)
-// picks each index is chosen exactly weights[i] times, interleaved rather
-// than in blocks.
-type swrr struct{ current []int64 }
-
-// next picks an index; weights must be positive and as long as current.
-func (c *swrr) next(weights []int64) int {
-	best := 0
+// smoothSequence is one full cycle of nginx's smooth weighted round robin:
+// sum(weights) picks in which each index appears exactly weights[i] times,
+// interleaved rather than in blocks. The cycle repeats exactly.
+func smoothSequence(weights []int64) []int {
 	var total int64
-	for i, w := range weights {
-		c.current[i] += w
+	for _, w := range weights {
 		total += w
-		if c.current[i] > c.current[best] {
-			best = i
-		}
 	}
-	c.current[best] -= total
-	return best
+	current := make([]int64, len(weights))
+	seq := make([]int, 0, total)
+	for range total {
+		best := 0
+		for i, w := range weights {
+			current[i] += w
+			if current[i] > current[best] {
+				best = i
+			}
+		}
+		current[best] -= total
+		seq = append(seq, best)
+	}
+	return seq
 }

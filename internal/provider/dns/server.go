@@ -7,8 +7,9 @@
 // zone's apex and NXDOMAIN with the SOA for unknown names.
 //
 // Updates replace an immutable snapshot atomically: a query reads one snapshot
-// from start to end, so it never sees half a change, and takes no lock to find
-// it. (The engine's round-robin counters are the only state queries share.)
+// from start to end, so it never sees half a change, and takes no lock: the
+// only state queries share is the engine's round-robin positions, which are
+// atomic counters over precomputed sequences.
 package dns
 
 import (
