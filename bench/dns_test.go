@@ -57,7 +57,7 @@ func benchDNSServer(b *testing.B, dnsperf string, n int) {
 				{IP: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), Ratio: 1, Enabled: true},
 			}}}}
 	}
-	s := dnsprovider.New(gslb.Options{})
+	s := dnsprovider.New()
 	s.Update(dnsprovider.Config{Zones: []dnsprovider.Zone{{Name: benchZone}}}, services, nil)
 	l, err := s.Listen("127.0.0.1:0")
 	if err != nil {
@@ -154,7 +154,7 @@ func benchFailover(b *testing.B) {
 			{IP: netip.MustParseAddr("127.0.0.41"), Ratio: 1, Enabled: true},
 			{IP: netip.MustParseAddr("127.0.0.42"), Ratio: 1, Enabled: true}}}}}
 
-	server := dnsprovider.New(gslb.Options{})
+	server := dnsprovider.New()
 	cfg := dnsprovider.Config{Zones: []dnsprovider.Zone{{Name: benchZone}}}
 	var mu sync.Mutex
 	var prober *probe.Prober

@@ -54,9 +54,25 @@ func Build(in Input) []*gslb.Service {
 	aliases := ix.assignAliases(keys)
 	services := make([]*gslb.Service, 0, len(keys))
 	for _, k := range keys {
-		services = append(services, ix.service(k, groups[k], aliases[k]))
+		svc := ix.service(k, groups[k], aliases[k])
+		locate(svc, in.Policy)
+		services = append(services, svc)
 	}
 	return services
+}
+
+// locate places members at their site's location, for the geo algorithm.
+func locate(svc *gslb.Service, pol *policy.Policy) {
+	if pol == nil || len(pol.Locations) == 0 {
+		return
+	}
+	for p := range svc.Pools {
+		for m := range svc.Pools[p].Members {
+			if loc, ok := pol.Locations[svc.Pools[p].Members[m].Cluster]; ok {
+				svc.Pools[p].Members[m].Location = &loc
+			}
+		}
+	}
 }
 
 // Explain returns one decision per record, in a fixed order (by cluster, kind,

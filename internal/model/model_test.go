@@ -201,3 +201,23 @@ func TestBuildEmpty(t *testing.T) {
 		}
 	}
 }
+
+// Sites placed by the policy place their members, for the geo algorithm.
+func TestLocations(t *testing.T) {
+	pol := basePolicy()
+	pol.Locations = map[string]gslb.Location{"c1": {Latitude: 1, Longitude: 2}}
+	services := Build(Input{Policy: pol, Records: []sources.Record{
+		ingress("c1", "a.com", "10.0.0.1"), ingress("c2", "a.com", "10.0.0.2"),
+	}})
+	if len(services) != 1 {
+		t.Fatalf("services: %d", len(services))
+	}
+	for _, m := range services[0].Pools[0].Members {
+		switch {
+		case m.Cluster == "c1" && (m.Location == nil || *m.Location != (gslb.Location{Latitude: 1, Longitude: 2})):
+			t.Errorf("member of c1 at %v", m.Location)
+		case m.Cluster == "c2" && m.Location != nil:
+			t.Errorf("member of the unplaced c2 at %v", m.Location)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,7 +41,7 @@ func (o *Operator) startDNS(ctx context.Context) *dnsBackend {
 		return o.dns
 	}
 	pctx, cancel := context.WithCancel(ctx)
-	d := &dnsBackend{server: dnsprovider.New(gslb.Options{}), cancel: cancel}
+	d := &dnsBackend{server: dnsprovider.New(), cancel: cancel}
 	d.prober = probe.New(probe.Options{
 		IntervalScale: o.opts.ProbeScale,
 		OnChange: func(key string, up bool) {
@@ -143,6 +145,17 @@ func (o *Operator) syncDNS(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol
 	if spec.TTL != nil {
 		cfg.DefaultTTL = uint32(*spec.TTL)
 	}
+	if geo := spec.Geo; geo != nil {
+		for _, c := range geo.Clients {
+			prefix, err := netip.ParsePrefix(c.Prefix)
+			loc, ok := parseLocation(c.Location)
+			if err != nil || !ok {
+				o.log.Warn("ignoring an invalid geo client entry", "prefix", c.Prefix)
+				continue
+			}
+			cfg.Clients = append(cfg.Clients, dnsprovider.ClientLocation{Prefix: prefix.Masked(), Location: loc})
+		}
+	}
 	for _, z := range spec.Zones {
 		zone := dnsprovider.Zone{Name: z.Name, Nameservers: z.Nameservers, Hostmaster: z.Hostmaster}
 		if z.NegativeTTL != nil {
@@ -152,6 +165,27 @@ func (o *Operator) syncDNS(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol
 	}
 	d.server.Update(cfg, desired, up)
 	return nil
+}
+
+// siteLocations maps the sites of the geo table to their locations.
+func siteLocations(geo *amkov1alpha1.DNSGeo) map[string]gslb.Location {
+	if geo == nil {
+		return nil
+	}
+	out := map[string]gslb.Location{}
+	for _, site := range geo.Sites {
+		if loc, ok := parseLocation(site.Location); ok {
+			out[site.Name] = loc
+		}
+	}
+	return out
+}
+
+// parseLocation reads a location; admission checked its form and range.
+func parseLocation(l amkov1alpha1.GeoLocation) (gslb.Location, bool) {
+	lat, err1 := strconv.ParseFloat(l.Latitude, 64)
+	long, err2 := strconv.ParseFloat(l.Longitude, 64)
+	return gslb.Location{Latitude: lat, Longitude: long}, err1 == nil && err2 == nil
 }
 
 // probeKey names one member's probe by one monitor.

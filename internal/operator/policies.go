@@ -65,6 +65,9 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 		HostRules:        map[string]*amkov1alpha1.GSLBHostRuleSpec{},
 		Templates:        map[string]policy.Template{},
 	}
+	if gc.Spec.DNS != nil {
+		pol.Locations = siteLocations(gc.Spec.DNS.Geo)
+	}
 	if err := o.gdpPass(ctx, pol, backend); err != nil {
 		return nil, err
 	}

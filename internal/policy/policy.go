@@ -6,6 +6,8 @@
 package policy
 
 import (
+	"github.com/amko-project/amko/internal/gslb"
+
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 )
@@ -39,6 +41,9 @@ type Policy struct {
 	// AddressOnly makes every member address-only, as syncVipOnly does for one
 	// cluster: the built-in DNS backend needs no Avi virtual service identifiers.
 	AddressOnly bool
+	// Locations place the members of each cluster (or third-party site) for the
+	// geo algorithm.
+	Locations map[string]gslb.Location
 }
 
 // Template is the part of a federated HTTP(S) health monitor that AMKO copies into

@@ -187,6 +187,12 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{"DNS listen", gc, "dns: {listen: '53', zones: [{name: example.com}]}", []string{"spec.dns.listen", "listen must be host:port"}},
 		{"DNS zone name", gc, "dns: {zones: [{name: 'Example .com'}]}", []string{"spec.dns.zones[0].name", "should match"}},
 		{"DNS zone twice", gc, "dns: {zones: [{name: example.com}, {name: example.com}]}", []string{"spec.dns.zones", "each zone may appear only once"}},
+		{"geo latitude", gc, "dns: {zones: [{name: example.com}], geo: {sites: [{name: c1, location: {latitude: '91', longitude: '0'}}]}}",
+			[]string{"spec.dns.geo.sites[0].location.latitude", "latitude must be a decimal number of degrees from -90 to 90"}},
+		{"geo longitude", gc, "dns: {zones: [{name: example.com}], geo: {sites: [{name: c1, location: {latitude: '1', longitude: 'east'}}]}}",
+			[]string{"spec.dns.geo.sites[0].location.longitude", "longitude must be a decimal number"}},
+		{"geo client prefix", gc, "dns: {zones: [{name: example.com}], geo: {clients: [{prefix: 198.51.100.7, location: {latitude: '1', longitude: '2'}}]}}",
+			[]string{"spec.dns.geo.clients[0].prefix", "prefix must be an IPv4 or IPv6 prefix"}},
 		{"duplicate member cluster", gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c1}]",
 			[]string{"spec.memberClusters", "each clusterContext may appear only once in memberClusters"}},
 		{"duplicate federation cluster", ac, "clusters: [c1, c2, c1]",
@@ -226,6 +232,7 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c2}]\nlogLevel: WARN"},
 		{gc, "dns: {listen: '127.0.0.1:5353', ttl: 10, zones: [{name: global.example.com, nameservers: [ns1.site-a.example.com], negativeTTL: 60}, {name: 'example.org.'}]}"},
 		{gc, "dns: {listen: '[::1]:53', zones: [{name: example.com}]}\ngslbLeader: {credentials: x}"},
+		{gc, "dns: {zones: [{name: example.com}], geo: {sites: [{name: c1, location: {latitude: '-33.87', longitude: '151.21'}}], clients: [{prefix: '2001:db8::/32', location: {latitude: '0', longitude: '-180'}}]}}"},
 	}
 	for _, v := range valid {
 		if err := c.Create(context.Background(), object(t, v.kind, "valid", v.spec), client.DryRunAll); err != nil {

@@ -94,6 +94,51 @@ type DNSConfig struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=86400
 	TTL *int32 `json:"ttl,omitempty"`
+	// Geo places sites and clients for pools with GSLB_ALGORITHM_GEO: a client
+	// gets the nearest member, or the fallback algorithm when it cannot be placed.
+	Geo *DNSGeo `json:"geo,omitempty"`
+}
+
+// DNSGeo is the location table of the geo algorithm.
+type DNSGeo struct {
+	// Sites are where the members of each member cluster (by context) or
+	// third-party site (by name) are.
+	// +kubebuilder:validation:MaxItems=256
+	Sites []GeoSite `json:"sites,omitempty"`
+	// Clients place client addresses; the longest matching prefix wins.
+	// +kubebuilder:validation:MaxItems=10000
+	Clients []GeoClient `json:"clients,omitempty"`
+}
+
+// GeoSite is where one site's members are.
+type GeoSite struct {
+	// Name is a member cluster's context or a third-party site's name.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name     string      `json:"name"`
+	Location GeoLocation `json:"location"`
+}
+
+// GeoClient is where the clients of one address prefix are.
+type GeoClient struct {
+	// Prefix is an address prefix such as 198.51.100.0/24.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="isCIDR(self)",message="prefix must be an IPv4 or IPv6 prefix, such as 198.51.100.0/24"
+	Prefix   string      `json:"prefix"`
+	Location GeoLocation `json:"location"`
+}
+
+// GeoLocation is a point in decimal degrees, written as strings ("48.8566").
+type GeoLocation struct {
+	// +required
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^-?[0-9]+(\\.[0-9]+)?$') && double(self) >= -90.0 && double(self) <= 90.0",message="latitude must be a decimal number of degrees from -90 to 90"
+	Latitude string `json:"latitude"`
+	// +required
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^-?[0-9]+(\\.[0-9]+)?$') && double(self) >= -180.0 && double(self) <= 180.0",message="longitude must be a decimal number of degrees from -180 to 180"
+	Longitude string `json:"longitude"`
 }
 
 // DNSZone is one zone the DNS backend serves.

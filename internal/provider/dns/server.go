@@ -47,6 +47,15 @@ type Config struct {
 	Zones []Zone
 	// DefaultTTL is the TTL of services that set none; 0 means gslb.DefaultTTL.
 	DefaultTTL uint32
+	// Clients place client addresses for the geo algorithm; the longest
+	// matching prefix wins.
+	Clients []ClientLocation
+}
+
+// ClientLocation is where the clients of a prefix are.
+type ClientLocation struct {
+	Prefix   netip.Prefix
+	Location gslb.Location
 }
 
 // Server answers DNS queries. Its zero value is not usable; use New.
@@ -59,8 +68,9 @@ type Server struct {
 type snapshot struct {
 	zones  []zone // longest name first, so the first suffix match is the closest zone
 	table  *gslb.Table
-	up     gslb.UpFunc
-	serial uint32
+	up      gslb.UpFunc
+	serial  uint32
+	clients []ClientLocation // longest prefix first
 }
 
 type zone struct {
@@ -70,10 +80,21 @@ type zone struct {
 }
 
 // New returns a server with nothing to serve: every query is refused until Update.
-func New(opts gslb.Options) *Server {
-	s := &Server{engine: gslb.NewEngine(opts)}
+func New() *Server {
+	s := &Server{}
+	s.engine = gslb.NewEngine(gslb.Options{Locate: s.locate})
 	s.snap.Store(&snapshot{table: gslb.NewTable(nil)})
 	return s
+}
+
+// locate places a client by the current snapshot's client table.
+func (s *Server) locate(a netip.Addr) (gslb.Location, bool) {
+	for _, c := range s.snap.Load().clients {
+		if c.Prefix.Contains(a) {
+			return c.Location, true
+		}
+	}
+	return gslb.Location{}, false
 }
 
 // Update publishes a new configuration and set of services; up reports member
@@ -84,7 +105,8 @@ func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
 	if serial <= old.serial {
 		serial = old.serial + 1
 	}
-	snap := &snapshot{up: up, serial: serial}
+	snap := &snapshot{up: up, serial: serial, clients: slices.Clone(cfg.Clients)}
+	slices.SortStableFunc(snap.clients, func(a, b ClientLocation) int { return b.Prefix.Bits() - a.Prefix.Bits() })
 	for _, z := range cfg.Zones {
 		snap.zones = append(snap.zones, newZone(z, serial))
 	}

@@ -32,7 +32,7 @@ func service(name string, ratios map[string]uint32, opts ...func(*gslb.Service))
 // serve starts a server on loopback with the zone example.com and the services.
 func serve(t *testing.T, services ...*gslb.Service) (*Server, string) {
 	t.Helper()
-	s := New(gslb.Options{})
+	s := New()
 	s.Update(Config{Zones: []Zone{{Name: "example.com", Nameservers: []string{"ns1.site-a.net", "ns1.site-b.net"}}, {Name: "sub.example.com"}}},
 		services, nil)
 	l, err := s.Listen("127.0.0.1:0")
@@ -237,7 +237,7 @@ func TestAtomicUpdates(t *testing.T) {
 	all := uint32(0)
 	a := service("flip.example.com", map[string]uint32{"10.4.0.1": 1, "10.4.0.2": 1}, func(s *gslb.Service) { s.NumIPs = &all })
 	b := service("flip.example.com", map[string]uint32{"10.5.0.1": 1, "10.5.0.2": 1}, func(s *gslb.Service) { s.NumIPs = &all })
-	s := New(gslb.Options{})
+	s := New()
 	cfg := Config{Zones: []Zone{{Name: "example.com"}}}
 	s.Update(cfg, []*gslb.Service{a}, nil)
 	stop := make(chan struct{})
@@ -274,7 +274,7 @@ func TestAtomicUpdates(t *testing.T) {
 // FuzzServeDNS feeds arbitrary messages to the handler: it must never panic and
 // must answer every well-formed query with a message that packs.
 func FuzzServeDNS(f *testing.F) {
-	s := New(gslb.Options{})
+	s := New()
 	s.Update(Config{Zones: []Zone{{Name: "example.com"}}},
 		[]*gslb.Service{service("www.example.com", map[string]uint32{"10.0.0.1": 1, "fd00::1": 2})}, nil)
 	for _, q := range []struct {
@@ -300,4 +300,39 @@ func FuzzServeDNS(f *testing.F) {
 			t.Fatalf("the response does not pack: %v\n%v", err, resp)
 		}
 	})
+}
+
+// Geo: a placed client gets the nearest member; an unplaced one the fallback.
+func TestGeo(t *testing.T) {
+	paris, tokyo := gslb.Location{Latitude: 48.86, Longitude: 2.35}, gslb.Location{Latitude: 35.68, Longitude: 139.69}
+	svc := service("geo.example.com", nil, func(s *gslb.Service) {
+		s.Pools[0].Algorithm, s.Pools[0].Fallback = gslb.Geo, gslb.RoundRobin
+		s.Pools[0].Members = []gslb.Member{
+			{IP: netip.MustParseAddr("10.7.0.1"), Ratio: 1, Enabled: true, Location: &paris},
+			{IP: netip.MustParseAddr("10.7.0.2"), Ratio: 1, Enabled: true, Location: &tokyo},
+		}
+	})
+	s := New()
+	s.Update(Config{Zones: []Zone{{Name: "example.com"}}, Clients: []ClientLocation{
+		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Location: gslb.Location{Latitude: 50.85, Longitude: 4.35}},   // Brussels
+		{Prefix: netip.MustParsePrefix("192.0.2.128/25"), Location: gslb.Location{Latitude: 37.57, Longitude: 126.98}}, // Seoul, more specific
+	}}, []*gslb.Service{svc}, nil)
+	req := new(dns.Msg)
+	req.SetQuestion("geo.example.com.", dns.TypeA)
+	for client, want := range map[string]string{"192.0.2.10": "10.7.0.1", "192.0.2.200": "10.7.0.2"} {
+		for range 3 {
+			resp := s.answer(req, netip.MustParseAddr(client), true)
+			if got := resp.Answer[0].(*dns.A).A.String(); got != want {
+				t.Errorf("client %s got %s, want the nearest %s", client, got, want)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for range 4 {
+		resp := s.answer(req, netip.MustParseAddr("203.0.113.7"), true)
+		seen[resp.Answer[0].(*dns.A).A.String()] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("an unplaced client: %v, want the round robin fallback over both", seen)
+	}
 }
