@@ -314,7 +314,7 @@ func TestGeo(t *testing.T) {
 	})
 	s := New()
 	s.Update(Config{Zones: []Zone{{Name: "example.com"}}, Clients: []ClientLocation{
-		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Location: gslb.Location{Latitude: 50.85, Longitude: 4.35}},   // Brussels
+		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Location: gslb.Location{Latitude: 50.85, Longitude: 4.35}},     // Brussels
 		{Prefix: netip.MustParsePrefix("192.0.2.128/25"), Location: gslb.Location{Latitude: 37.57, Longitude: 126.98}}, // Seoul, more specific
 	}}, []*gslb.Service{svc}, nil)
 	req := new(dns.Msg)
