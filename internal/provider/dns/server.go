@@ -66,8 +66,8 @@ type Server struct {
 
 // snapshot is everything one query reads; it is never modified once published.
 type snapshot struct {
-	zones  []zone // longest name first, so the first suffix match is the closest zone
-	table  *gslb.Table
+	zones   []zone // longest name first, so the first suffix match is the closest zone
+	table   *gslb.Table
 	up      gslb.UpFunc
 	serial  uint32
 	clients []ClientLocation // longest prefix first
