@@ -62,7 +62,7 @@ func startAmko(t *testing.T) (stop func()) {
 
 	scheme := set.Scheme
 	op, err := operator.New(operator.Options{
-		Config: leader().Config, Scheme: scheme, PendingGrace: time.Second, ProbeScale: 0.01,
+		Config: leader().Config, Scheme: scheme, PendingGrace: time.Second, ProbeScale: 0.05,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
