@@ -145,6 +145,14 @@ func (o *Operator) syncDNS(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol
 	if spec.TTL != nil {
 		cfg.DefaultTTL = uint32(*spec.TTL)
 	}
+	database := ""
+	if spec.Geo != nil {
+		database = spec.Geo.Database
+	}
+	if err := d.server.SetDatabase(database); err != nil {
+		o.setConfigStatus(ctx, gc, "error: dns backend geo database, "+err.Error())
+		return err
+	}
 	if geo := spec.Geo; geo != nil {
 		for _, c := range geo.Clients {
 			prefix, err := netip.ParsePrefix(c.Prefix)

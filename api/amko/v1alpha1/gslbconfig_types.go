@@ -108,6 +108,10 @@ type DNSGeo struct {
 	// Clients place client addresses; the longest matching prefix wins.
 	// +kubebuilder:validation:MaxItems=10000
 	Clients []GeoClient `json:"clients,omitempty"`
+	// Database is the path, in amko's file system, of a MaxMind database (GeoIP2
+	// or GeoLite2 City) placing the clients Clients does not.
+	// +kubebuilder:validation:MaxLength=4096
+	Database string `json:"database,omitempty"`
 }
 
 // GeoSite is where one site's members are.

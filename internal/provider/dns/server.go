@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/oschwald/maxminddb-golang/v2"
 
 	"github.com/amko-project/amko/internal/gslb"
 )
@@ -62,6 +64,46 @@ type ClientLocation struct {
 type Server struct {
 	engine *gslb.Engine
 	snap   atomic.Pointer[snapshot]
+	db     atomic.Pointer[geoDB]
+}
+
+// geoDB is a MaxMind database held in memory, so a replaced one can simply be
+// dropped while queries may still read it.
+type geoDB struct {
+	path   string
+	reader *maxminddb.Reader
+}
+
+// SetDatabase makes the geo algorithm place the clients the client table does
+// not by a MaxMind database: GeoIP2 or GeoLite2 City, or any MMDB whose records
+// carry location.latitude and location.longitude. "" turns it off. The file is
+// read again only when the path changes.
+func (s *Server) SetDatabase(path string) error {
+	if cur := s.db.Load(); (cur == nil && path == "") || (cur != nil && cur.path == path) {
+		return nil
+	}
+	if path == "" {
+		s.db.Store(nil)
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("dns: reading the geo database: %w", err)
+	}
+	reader, err := maxminddb.OpenBytes(data)
+	if err != nil {
+		return fmt.Errorf("dns: opening the geo database %s: %w", path, err)
+	}
+	s.db.Store(&geoDB{path: path, reader: reader})
+	return nil
+}
+
+// cityRecord is the part of a GeoIP2 City record the geo algorithm reads.
+type cityRecord struct {
+	Location struct {
+		Latitude  *float64 `maxminddb:"latitude"`
+		Longitude *float64 `maxminddb:"longitude"`
+	} `maxminddb:"location"`
 }
 
 // snapshot is everything one query reads; it is never modified once published.
@@ -87,14 +129,24 @@ func New() *Server {
 	return s
 }
 
-// locate places a client by the current snapshot's client table.
+// locate places a client by the current snapshot's client table, else by the
+// geo database.
 func (s *Server) locate(a netip.Addr) (gslb.Location, bool) {
 	for _, c := range s.snap.Load().clients {
 		if c.Prefix.Contains(a) {
 			return c.Location, true
 		}
 	}
-	return gslb.Location{}, false
+	db := s.db.Load()
+	if db == nil {
+		return gslb.Location{}, false
+	}
+	var rec cityRecord
+	res := db.reader.Lookup(a)
+	if !res.Found() || res.Decode(&rec) != nil || rec.Location.Latitude == nil || rec.Location.Longitude == nil {
+		return gslb.Location{}, false
+	}
+	return gslb.Location{Latitude: *rec.Location.Latitude, Longitude: *rec.Location.Longitude}, true
 }
 
 // Update publishes a new configuration and set of services; up reports member

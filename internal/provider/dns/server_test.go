@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 	"github.com/miekg/dns"
 
 	"github.com/amko-project/amko/internal/gslb"
@@ -334,5 +338,63 @@ func TestGeo(t *testing.T) {
 	}
 	if len(seen) != 2 {
 		t.Errorf("an unplaced client: %v, want the round robin fallback over both", seen)
+	}
+}
+
+// Clients the table does not place are placed by a MaxMind database.
+func TestGeoDatabase(t *testing.T) {
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "Test-City", RecordSize: 24, IncludeReservedNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tokyoNet, _ := net.ParseCIDR("198.51.100.0/24")
+	if err := tree.Insert(tokyoNet, mmdbtype.Map{"location": mmdbtype.Map{
+		"latitude": mmdbtype.Float64(35.68), "longitude": mmdbtype.Float64(139.69)}}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "city.mmdb")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	paris, tokyo := gslb.Location{Latitude: 48.86, Longitude: 2.35}, gslb.Location{Latitude: 35.68, Longitude: 139.69}
+	svc := service("geo.example.com", nil, func(s *gslb.Service) {
+		s.Pools[0].Algorithm, s.Pools[0].Fallback = gslb.Geo, gslb.RoundRobin
+		s.Pools[0].Members = []gslb.Member{
+			{IP: netip.MustParseAddr("10.7.0.1"), Ratio: 1, Enabled: true, Location: &paris},
+			{IP: netip.MustParseAddr("10.7.0.2"), Ratio: 1, Enabled: true, Location: &tokyo},
+		}
+	})
+	s := New()
+	if err := s.SetDatabase(path); err != nil {
+		t.Fatal(err)
+	}
+	s.Update(Config{Zones: []Zone{{Name: "example.com"}}}, []*gslb.Service{svc}, nil)
+	req := new(dns.Msg)
+	req.SetQuestion("geo.example.com.", dns.TypeA)
+	for range 3 {
+		if got := s.answer(req, netip.MustParseAddr("198.51.100.9"), true).Answer[0].(*dns.A).A.String(); got != "10.7.0.2" {
+			t.Errorf("a client the database places in Tokyo got %s, want 10.7.0.2", got)
+		}
+	}
+	if err := s.SetDatabase(filepath.Join(t.TempDir(), "missing.mmdb")); err == nil {
+		t.Error("a missing database was accepted")
+	}
+	if err := s.SetDatabase(""); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for range 4 {
+		seen[s.answer(req, netip.MustParseAddr("198.51.100.9"), true).Answer[0].(*dns.A).A.String()] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("without the database the client is unplaced: %v, want the fallback over both", seen)
 	}
 }
