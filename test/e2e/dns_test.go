@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,6 +145,18 @@ func TestDNSBackend(t *testing.T) {
 
 	_ = backends["127.0.0.22"].Close()
 	eventually(t, "the failed member leaves the answers", want(map[string]int{"127.0.0.21": 3}))
+	eventually(t, "a MemberDown Event on the GSLBConfig", func() error {
+		var events corev1.EventList
+		if err := c.List(ctx, &events, client.InNamespace(clusters.Namespace)); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "MemberDown" && e.InvolvedObject.Kind == "GSLBConfig" && strings.Contains(e.Message, "127.0.0.22") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no MemberDown event for 127.0.0.22 among %d", len(events.Items))
+	})
 	backends["127.0.0.22"] = tcpBackend(t, "127.0.0.22:18081")
 	eventually(t, "the recovered member is back", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
 
