@@ -23,8 +23,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/amko-project/amko/api"
@@ -52,6 +56,9 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	listen := fs.String("listen", ":8080", "address of /healthz, /readyz and /metrics")
 	resync := fs.Duration("resync", 0, "period of the full comparison with the backend; default: the GSLBConfig's refreshInterval")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	leaderElect := fs.Bool("leader-elect", false, "elect one active amko among the replicas in this cluster with a Lease")
+	leaseNamespace := fs.String("leader-elect-namespace", operator.Namespace, "namespace of the Lease")
+	noGHRFederation := fs.Bool("no-gslbhostrule-federation", false, "do not replicate GSLBHostRules to the federation's members")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +87,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op, err := operator.New(operator.Options{
 		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
-		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level,
+		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level, NoHostRuleFederation: *noGHRFederation,
 	})
 	if err != nil {
 		return err
@@ -109,8 +116,53 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		_ = srv.Shutdown(shutdown)
 	}()
 	log.Info("amko started", "listen", l.Addr().String())
+	if *leaderElect {
+		return runElected(ctx, cfg, *leaseNamespace, log, op)
+	}
 	if err := op.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
+	}
+	return nil
+}
+
+// runElected runs the operator only while this replica holds the amko Lease;
+// the other replicas wait and take over within seconds when it goes away.
+func runElected(ctx context.Context, cfg *rest.Config, namespace string, log *slog.Logger, op *operator.Operator) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	id := os.Getenv("POD_NAME")
+	if id == "" {
+		host, _ := os.Hostname()
+		id = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: namespace, Name: "amko"},
+		Client:     cs.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+	}
+	var runErr error
+	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+		Lock: lock, ReleaseOnCancel: true,
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(ctx context.Context) {
+				log.Info("elected: this replica is the active amko", "identity", id)
+				if err := op.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					runErr = err
+				}
+			},
+			OnStoppedLeading: func() { log.Info("no longer the active amko", "identity", id) },
+		},
+	})
+	if runErr != nil {
+		return runErr
+	}
+	if ctx.Err() == nil {
+		// The Lease was lost while running: stop, so a restart rejoins the election
+		// with a fresh operator.
+		return errors.New("lost the amko Lease")
 	}
 	return nil
 }
