@@ -58,7 +58,6 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	leaderElect := fs.Bool("leader-elect", false, "elect one active amko among the replicas in this cluster with a Lease")
 	leaseNamespace := fs.String("leader-elect-namespace", operator.Namespace, "namespace of the Lease")
-	noGHRFederation := fs.Bool("no-gslbhostrule-federation", false, "do not replicate GSLBHostRules to the federation's members")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op, err := operator.New(operator.Options{
 		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
-		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level, NoHostRuleFederation: *noGHRFederation,
+		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level,
 	})
 	if err != nil {
 		return err
