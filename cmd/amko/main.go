@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	leaderElect := fs.Bool("leader-elect", false, "elect one active amko among the replicas in this cluster with a Lease")
 	leaseNamespace := fs.String("leader-elect-namespace", operator.Namespace, "namespace of the Lease")
+	identity := fs.String("leader-elect-identity", os.Getenv("POD_NAME"), "this replica's name in the Lease; default $POD_NAME, else host name and process id")
+	noGHRFederation := fs.Bool("no-gslbhostrule-federation", false, "do not replicate GSLBHostRules to the federation's members")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op, err := operator.New(operator.Options{
 		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
-		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level,
+		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level, NoHostRuleFederation: *noGHRFederation,
 	})
 	if err != nil {
 		return err
@@ -116,7 +118,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	}()
 	log.Info("amko started", "listen", l.Addr().String())
 	if *leaderElect {
-		return runElected(ctx, cfg, *leaseNamespace, log, op)
+		return runElected(ctx, cfg, *leaseNamespace, *identity, log, op)
 	}
 	if err := op.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -126,12 +128,11 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 
 // runElected runs the operator only while this replica holds the amko Lease;
 // the other replicas wait and take over within seconds when it goes away.
-func runElected(ctx context.Context, cfg *rest.Config, namespace string, log *slog.Logger, op *operator.Operator) error {
+func runElected(ctx context.Context, cfg *rest.Config, namespace, id string, log *slog.Logger, op *operator.Operator) error {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}
-	id := os.Getenv("POD_NAME")
 	if id == "" {
 		host, _ := os.Hostname()
 		id = fmt.Sprintf("%s-%d", host, os.Getpid())

@@ -61,6 +61,9 @@ type Options struct {
 	// ProbeScale multiplies the DNS backend's probe intervals and timeouts
 	// (tests and demos speed them up); 0 means 1.
 	ProbeScale float64
+	// NoHostRuleFederation stops the leader from replicating GSLBHostRules to
+	// the members (AMKO replicates only the GSLBConfig and the GDP).
+	NoHostRuleFederation bool
 }
 
 // Operator is a running amko.
@@ -74,11 +77,13 @@ type Operator struct {
 	metrics  *Metrics
 	started  time.Time
 
-	trigger chan struct{}
+	trigger    chan struct{}
+	fedTrigger chan struct{}
 
-	mu    sync.Mutex // guards state and dns
+	mu    sync.Mutex // guards state, dns and role
 	state state
 	dns   *dnsBackend // the built-in DNS backend, when configured
+	role  Role
 }
 
 // New prepares an operator; Run starts it.
@@ -106,6 +111,7 @@ func New(opts Options) (*Operator, error) {
 			&corev1.Secret{}:                       {Namespaces: map[string]cache.Config{Namespace: {}}},
 			&amkov1alpha1.GSLBConfig{}:             {Namespaces: map[string]cache.Config{Namespace: {}}},
 			&amkov1alpha2.GlobalDeploymentPolicy{}: {Namespaces: map[string]cache.Config{Namespace: {}}},
+			&amkov1alpha1.AMKOCluster{}:            {Namespaces: map[string]cache.Config{Namespace: {}}},
 		},
 	})
 	if err != nil {
@@ -118,13 +124,14 @@ func New(opts Options) (*Operator, error) {
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
 	o := &Operator{
-		opts:     opts,
-		client:   c,
-		cache:    ca,
-		recorder: broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"}),
-		log:      opts.Log,
-		metrics:  opts.Metrics,
-		trigger:  make(chan struct{}, 1),
+		opts:       opts,
+		client:     c,
+		cache:      ca,
+		recorder:   broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"}),
+		log:        opts.Log,
+		metrics:    opts.Metrics,
+		trigger:    make(chan struct{}, 1),
+		fedTrigger: make(chan struct{}, 1),
 	}
 	o.members = members.New(members.Options{Scheme: opts.Scheme, OnChange: o.Poke, Log: opts.Log})
 	return o, nil
@@ -141,16 +148,21 @@ func (o *Operator) Poke() {
 // Run watches and syncs until ctx ends.
 func (o *Operator) Run(ctx context.Context) error {
 	o.started = time.Now()
-	handler := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { o.Poke() },
-		UpdateFunc: func(any, any) { o.Poke() },
-		DeleteFunc: func(any) { o.Poke() },
-	}
-	for _, obj := range []client.Object{&amkov1alpha1.GSLBConfig{}, &amkov1alpha2.GlobalDeploymentPolicy{},
-		&amkov1alpha1.GSLBHostRule{}, &corev1.Secret{}, &corev1.Namespace{}} {
+	poke := func() { o.Poke() }
+	both := func() { o.Poke(); o.pokeFederation() } // what the federation replicates or reads
+	for obj, f := range map[client.Object]func(){
+		&amkov1alpha1.GSLBConfig{}: both, &amkov1alpha2.GlobalDeploymentPolicy{}: both,
+		&amkov1alpha1.GSLBHostRule{}: both, &amkov1alpha1.AMKOCluster{}: both,
+		&corev1.Secret{}: both, &corev1.Namespace{}: poke,
+	} {
 		inf, err := o.cache.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("informer for %T: %w", obj, err)
+		}
+		handler := toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { f() },
+			UpdateFunc: func(any, any) { f() },
+			DeleteFunc: func(any) { f() },
 		}
 		if _, err := inf.AddEventHandler(handler); err != nil {
 			return err
@@ -159,10 +171,17 @@ func (o *Operator) Run(ctx context.Context) error {
 	cacheErr := make(chan error, 1)
 	go func() { cacheErr <- o.cache.Start(ctx) }()
 	if !o.cache.WaitForCacheSync(ctx) {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return errors.New("the local cluster's caches did not sync")
 	}
 	defer o.members.Stop()
 	defer o.stopDNS()
+	fedCtx, stopFed := context.WithCancel(ctx)
+	fedDone := make(chan struct{})
+	go func() { defer close(fedDone); o.runFederation(fedCtx) }()
+	defer func() { stopFed(); <-fedDone }()
 
 	var retry <-chan time.Time
 	backoff := time.Duration(0)

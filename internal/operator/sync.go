@@ -33,8 +33,13 @@ func (o *Operator) pass(ctx context.Context) error {
 	o.memberStatus(gc)
 
 	o.mu.Lock()
-	leader, backend, synced := o.state.leader, o.state.backend, o.state.synced
+	leader, backend, synced, role := o.state.leader, o.state.backend, o.state.synced, o.role
 	o.mu.Unlock()
+	if gc.Spec.DNS == nil && !role.writes() {
+		// A follower (or one side of two leaders) stays ready and writes nothing;
+		// every site serves DNS, though, so the DNS backend goes on below.
+		return nil
+	}
 	if !leader {
 		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateNotLeader)
 		return nil // checked again at the next leadership check

@@ -1,0 +1,320 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package federation is AMKO's federator, inside amko: it reads this cluster's
+// AMKOCluster and, when it names this amko the leader, checks the federation
+// set's other members and replicates the leader's GSLBConfig, its
+// GlobalDeploymentPolicy and (our addition) its GSLBHostRules to every valid
+// member, so a follower promoted after a disaster starts with the
+// configuration in place. Its outcome is the AMKOCluster's status conditions,
+// with AMKO's exact texts, and the role amko may take: only a valid leader that
+// no other member contests writes to the GSLB backend.
+//
+// A pass is synchronous and bounded: members are reached in parallel, every
+// request to a member has a deadline, and a member that cannot be reached is a
+// per-cluster error, never a stalled pass.
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/amko-project/amko/api"
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+)
+
+// Namespace holds the AMKOCluster, the GSLBConfig and the GDP in every cluster.
+const Namespace = "avi-system"
+
+// FieldManager names the federation's writes on member clusters.
+const FieldManager = "amko-federator"
+
+// FederatedLabel marks the GSLBHostRules the federation created on a member:
+// only those are updated or deleted there.
+const FederatedLabel = "amko.vmware.com/federated"
+
+// DefaultMemberTimeout bounds each step (probe, validation, one kind's
+// replication) on one member cluster.
+const DefaultMemberTimeout = 5 * time.Second
+
+// Options configure a Federator.
+type Options struct {
+	// Local reads and writes the cluster this amko runs in (scheme from api.NewScheme()).
+	Local client.Client
+	// Kubeconfig returns the gslb-members kubeconfig (contexts of every cluster of the set).
+	Kubeconfig func(ctx context.Context) ([]byte, error)
+	// Scheme knows amko's kinds; nil means api.NewScheme().
+	Scheme *runtime.Scheme
+	// HostRules, when true, also replicates GSLBHostRules (default in amko: true).
+	HostRules bool
+	// Log receives what a pass did; nil discards.
+	Log *slog.Logger
+	// MemberTimeout bounds each step on one member cluster; 0 means
+	// DefaultMemberTimeout.
+	MemberTimeout time.Duration
+}
+
+// Result is what one pass decided.
+type Result struct {
+	// Leader: whether this amko is the leader and may write to the GSLB backend.
+	// False when isLeader is false, when the AMKOCluster is invalid or missing, or when
+	// another member also claims leadership (Conflict). Members that cannot be
+	// reached or validated, and a gslb-members kubeconfig that cannot be read or
+	// lacks a context, do not take leadership away: after a disaster the
+	// promoted follower cannot reach the lost leader, and a kubeconfig mistake
+	// must not stop the GSLB backend's updates.
+	Leader   bool
+	Conflict bool
+	// Conditions are the AMKOCluster's status conditions after the pass.
+	Conditions []amkov1alpha1.AMKOClusterCondition
+}
+
+// Federator runs federation passes for one cluster. Its passes are serialised;
+// between them it keeps the member clients of the last kubeconfig.
+type Federator struct {
+	opts    Options
+	scheme  *runtime.Scheme
+	mapper  meta.RESTMapper
+	timeout time.Duration
+	log     *slog.Logger
+	initErr error
+
+	mu    sync.Mutex // one pass at a time; guards cache
+	cache clientCache
+
+	// wrap, when set (by tests), wraps the member clients' transport.
+	wrap func(http.RoundTripper) http.RoundTripper
+}
+
+// New returns a Federator. It never fails: a missing scheme that cannot be
+// built is reported by every Reconcile.
+func New(opts Options) *Federator {
+	f := &Federator{opts: opts, scheme: opts.Scheme, mapper: newMapper(), timeout: opts.MemberTimeout, log: opts.Log}
+	if f.timeout <= 0 {
+		f.timeout = DefaultMemberTimeout
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	if f.scheme == nil {
+		f.scheme, f.initErr = api.NewScheme()
+	}
+	switch {
+	case f.initErr != nil:
+		f.initErr = fmt.Errorf("federation: building the scheme: %w", f.initErr)
+	case opts.Local == nil:
+		f.initErr = errors.New("federation: no local client")
+	case opts.Kubeconfig == nil:
+		f.initErr = errors.New("federation: no kubeconfig source")
+	}
+	return f
+}
+
+// Reconcile runs one federation pass (amko.md §4 steps 1–7, plus GSLBHostRules):
+// lists AMKOClusters in avi-system of the local cluster (none: Result{} and no
+// error; more than one: error), sanity checks, member contexts, member
+// validation, replication of GSLBConfig, GDP and (if enabled) GSLBHostRules,
+// deletion of extra copies on members, deletion propagated. It writes the local
+// AMKOCluster's status conditions through the status subresource, only when
+// they changed. A follower writes just the "won't federate objects"/"AMKO not a
+// leader" condition and returns Leader=false.
+//
+// The returned error means "retry later" (AMKO: RequeueAfter 10s): the Result
+// stands even then. A follower and an invalid AMKOCluster return no error:
+// only a change of the AMKOCluster, which the caller watches, changes them.
+func (f *Federator) Reconcile(ctx context.Context) (Result, error) {
+	if f.initErr != nil {
+		return Result{}, f.initErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	var list amkov1alpha1.AMKOClusterList
+	if err := f.opts.Local.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
+		return Result{}, fmt.Errorf("listing AMKOClusters in %s: %w", Namespace, err)
+	}
+	switch len(list.Items) {
+	case 0:
+		return Result{}, nil
+	case 1:
+	default:
+		return Result{}, fmt.Errorf("only one AMKOCluster object allowed per cluster, %s holds %d", Namespace, len(list.Items))
+	}
+	ac := &list.Items[0]
+
+	var conds conditions
+	res, err := f.pass(ctx, ac, &conds)
+	res.Conditions = slices.Clone(conds)
+	if werr := f.writeStatus(ctx, ac, conds); werr != nil {
+		err = errors.Join(err, werr)
+	}
+	return res, err
+}
+
+// pass runs AMKO's steps on ac, recording each step's condition.
+func (f *Federator) pass(ctx context.Context, ac *amkov1alpha1.AMKOCluster, conds *conditions) (Result, error) {
+	if !ac.Spec.IsLeader {
+		conds.add(TypeValidation, StatusNotALeader, ReasonNotALeader)
+		return Result{}, nil
+	}
+	if err := sanity(ac); err != nil {
+		conds.add(TypeValidation, StatusInvalidAMKOCluster, err.Error())
+		f.log.Warn("invalid AMKOCluster", "name", ac.Name, "err", err)
+		return Result{}, nil
+	}
+	conds.add(TypeValidation, StatusValidAMKOCluster, "")
+
+	// Member contexts: every cluster of the set but this one.
+	if !slices.Contains(ac.Spec.Clusters, ac.Spec.ClusterContext) {
+		err := fmt.Errorf("error in initialising member cluster contexts: current cluster context %s not part of member clusters", ac.Spec.ClusterContext)
+		conds.hard(TypeMemberInitialisation, initTexts, err)
+		f.log.Warn("invalid AMKOCluster", "name", ac.Name, "err", err)
+		return Result{}, nil
+	}
+	res := Result{Leader: true}
+	var names []string
+	for _, c := range ac.Spec.Clusters {
+		if c != ac.Spec.ClusterContext && !slices.Contains(names, c) {
+			names = append(names, c)
+		}
+	}
+	if len(names) == 0 {
+		// A set of one: nothing to federate to, and nothing to contest the lead.
+		conds.step(TypeMemberInitialisation, initTexts, nil)
+		return res, nil
+	}
+	kubeconfig, err := f.opts.Kubeconfig(ctx)
+	if err == nil {
+		var members []*member
+		if members, err = f.memberClients(kubeconfig, names); err == nil {
+			return f.federate(ctx, ac, members, res, conds)
+		}
+	}
+	err = fmt.Errorf("error in initialising member cluster contexts: %w", err)
+	conds.hard(TypeMemberInitialisation, initTexts, err)
+	return res, err
+}
+
+// federate runs the steps that reach the members: probe, validation, replication.
+func (f *Federator) federate(ctx context.Context, ac *amkov1alpha1.AMKOCluster, members []*member, res Result, conds *conditions) (Result, error) {
+	members, initErrs := f.probeAll(ctx, members)
+	conds.step(TypeMemberInitialisation, initTexts, initErrs)
+	if len(members) == 0 {
+		return res, errors.New("no valid cluster contexts found")
+	}
+
+	valid, valErrs, leaders := f.validateAll(ctx, members, ac.Spec.Version)
+	if len(leaders) > 0 {
+		// Two leaders would both write to the GSLB backend: nobody leads, and
+		// nothing is federated, until an admin demotes one.
+		err := errors.Join(leaders...)
+		conds.add(TypeMemberValidation, StatusMembersAllFailed, joinErrs(leaders))
+		f.log.Warn("federation conflict: another member is also a leader", "err", err)
+		return Result{Conflict: true}, fmt.Errorf("error in validating the member clusters: %w", err)
+	}
+	conds.step(TypeMemberValidation, validationTexts, valErrs)
+	if len(valid) == 0 {
+		return res, errors.New("no valid clusters left to federate on")
+	}
+
+	failed, err := f.replicate(ctx, valid, conds)
+	if err != nil {
+		return res, err
+	}
+	if n := len(initErrs) + len(valErrs) + failed; n > 0 {
+		return res, fmt.Errorf("federation incomplete: %d error(s) in member clusters", n)
+	}
+	return res, nil
+}
+
+// sanity is AMKO's VerifyAMKOClusterSanity.
+func sanity(ac *amkov1alpha1.AMKOCluster) error {
+	switch {
+	case ac.Namespace != Namespace:
+		return fmt.Errorf("AMKOCluster's namespace is not %s", Namespace)
+	case ac.Spec.ClusterContext == "":
+		return errors.New("clusterContext field can't be empty in AMKOCluster object")
+	case ac.Spec.Version == "":
+		return errors.New("version field can't be empty in AMKOCluster object")
+	}
+	return nil
+}
+
+// validateAll is AMKO's ValidateMemberClusters, on every member at once: it
+// returns the members fit to receive the configuration, the errors of the
+// others, and the conflicts (members whose AMKO also leads), in the members'
+// order. A leader is looked for before anything else, so a member that is
+// invalid in other ways still counts as a contender.
+func (f *Federator) validateAll(ctx context.Context, members []*member, version string) (valid []*member, errs, leaders []error) {
+	type outcome struct{ err, leader error }
+	out := make([]outcome, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Go(func() {
+			mctx, cancel := context.WithTimeout(ctx, f.timeout)
+			defer cancel()
+			out[i].err, out[i].leader = validate(mctx, m, version)
+		})
+	}
+	wg.Wait()
+	for i, m := range members {
+		switch {
+		case out[i].leader != nil:
+			leaders = append(leaders, out[i].leader)
+		case out[i].err != nil:
+			errs = append(errs, out[i].err)
+		default:
+			valid = append(valid, m)
+		}
+	}
+	return valid, errs, leaders
+}
+
+// validate checks one member's AMKOCluster, with AMKO's texts.
+func validate(ctx context.Context, m *member, version string) (err, leader error) {
+	var list amkov1alpha1.AMKOClusterList
+	if err := m.client.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
+		return fmt.Errorf("error in getting AMKOCluster list for cluster %s: %w", m.name, err), nil
+	}
+	for _, o := range list.Items {
+		if o.Spec.IsLeader {
+			return nil, fmt.Errorf("AMKO in cluster %s is also a leader, conflicting state", m.name)
+		}
+	}
+	switch {
+	case len(list.Items) > 1:
+		return fmt.Errorf("more than one AMKOCluster objects present in cluster %s, can't federate", m.name), nil
+	case len(list.Items) == 0:
+		return fmt.Errorf("no AMKOCluster object present in cluster %s, can't federate", m.name), nil
+	case list.Items[0].Spec.Version != version:
+		return fmt.Errorf("version mismatch, current AMKO: %s, AMKO in cluster %s: %s", version, m.name, list.Items[0].Spec.Version), nil
+	}
+	return nil, nil
+}
+
+// writeStatus patches the AMKOCluster's conditions through the status
+// subresource, only when they changed, so a quiet pass writes nothing.
+func (f *Federator) writeStatus(ctx context.Context, ac *amkov1alpha1.AMKOCluster, conds conditions) error {
+	if slices.Equal(ac.Status.Conditions, conds) {
+		return nil
+	}
+	patch := client.MergeFrom(ac.DeepCopy())
+	ac.Status.Conditions = slices.Clone(conds)
+	if err := f.opts.Local.Status().Patch(ctx, ac, patch); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil // deleted meanwhile: the next pass sees it gone
+		}
+		return fmt.Errorf("writing the status of AMKOCluster %s/%s: %w", ac.Namespace, ac.Name, err)
+	}
+	return nil
+}
