@@ -75,7 +75,6 @@ type Operator struct {
 	members  *members.Registry
 	log      *slog.Logger
 	metrics  *Metrics
-	started  time.Time
 
 	trigger    chan struct{}
 	fedTrigger chan struct{}
@@ -84,6 +83,9 @@ type Operator struct {
 	state state
 	dns   *dnsBackend // the built-in DNS backend, when configured
 	role  Role
+	// writable is when this amko last started or became able to write: member
+	// clusters that never answered since get PendingGrace before writes go on.
+	writable time.Time
 }
 
 // New prepares an operator; Run starts it.
@@ -147,7 +149,9 @@ func (o *Operator) Poke() {
 
 // Run watches and syncs until ctx ends.
 func (o *Operator) Run(ctx context.Context) error {
-	o.started = time.Now()
+	o.mu.Lock()
+	o.writable = time.Now()
+	o.mu.Unlock()
 	poke := func() { o.Poke() }
 	both := func() { o.Poke(); o.pokeFederation() } // what the federation replicates or reads
 	for obj, f := range map[client.Object]func(){

@@ -55,6 +55,9 @@ func (o *Operator) setRole(r Role) {
 	o.role = r
 	if r.writes() && !prev.writes() {
 		o.state.observed = nil // read the backend afresh: it changed while we did not lead
+		// Member clusters not yet synced get the same grace as at start: their
+		// members are unknown, not gone.
+		o.writable = time.Now()
 	}
 	o.mu.Unlock()
 	if prev != r {

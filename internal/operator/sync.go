@@ -75,9 +75,12 @@ func (o *Operator) pass(ctx context.Context) error {
 }
 
 // pendingWait is how much longer writes wait for member clusters that have not
-// answered since start.
+// answered since amko started or became able to write.
 func (o *Operator) pendingWait() time.Duration {
-	left := o.opts.PendingGrace - time.Since(o.started)
+	o.mu.Lock()
+	since := o.writable
+	o.mu.Unlock()
+	left := o.opts.PendingGrace - time.Since(since)
 	if left <= 0 {
 		return 0
 	}
