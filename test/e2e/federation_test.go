@@ -176,6 +176,22 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 			return nil
 		})
 	}
+	// A leader edit reaches every follower.
+	spec.TrafficSplit[0].Weight = 4
+	gdp(t, spec)
+	for _, i := range []int{1, 2} {
+		eventually(t, fmt.Sprintf("the GDP edit federated to %s", set.Clusters[i].Context), func() error {
+			var g amkov1alpha2.GlobalDeploymentPolicy
+			if err := set.Clusters[i].Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GDPName}, &g); err != nil {
+				return err
+			}
+			if g.Spec.TrafficSplit[0].Weight != 4 {
+				return fmt.Errorf("weight %d", g.Spec.TrafficSplit[0].Weight)
+			}
+			return nil
+		})
+	}
+	eventually(t, "the leader applies its edit", wantMembers(gs, "10:10.70.2.1:4", "10:10.70.3.1:1"))
 	eventually(t, "the leader's conditions", func() error {
 		if got := condition(0, "GDP Federation"); !strings.HasPrefix(got, "federated to all valid clusters successfully") {
 			return fmt.Errorf("GDP Federation: %q", got)
@@ -223,7 +239,7 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 
 	// Application changes flow again, from the new leader.
 	setIP(set.Clusters[1], "10.70.2.9")
-	eventually(t, "the new leader applies changes", wantMembers(gs, "10:10.70.2.9:3", "10:10.70.3.1:1"))
+	eventually(t, "the new leader applies changes", wantMembers(gs, "10:10.70.2.9:4", "10:10.70.3.1:1"))
 
 	// The old leader comes back, still marked leader: both sides see the conflict
 	// and neither writes.
@@ -255,7 +271,7 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 	// The admin demotes the old leader: federation resumes from the new one.
 	setAMKOCluster(t, 0, false, "2.2.1")
 	eventually(t, "the new leader leads again and applies the pending changes",
-		wantMembers(gs, "10:10.70.2.8:3", "10:10.70.3.8:1"))
+		wantMembers(gs, "10:10.70.2.8:4", "10:10.70.3.8:1"))
 	if old.Role() != operator.RoleFollower {
 		t.Errorf("the old leader is %v, want follower", old.Role())
 	}
