@@ -7,7 +7,7 @@ TOOL := $(GO) -C hack/tools tool
 ROOT := $(CURDIR)
 K8S_BIN := $(ROOT)/hack/k8s/bin
 
-.PHONY: all build generate test lint k8s-bin demo demo-avi clean
+.PHONY: all build generate test lint k8s-bin demo demo-avi image clean
 
 all: build
 
@@ -42,6 +42,11 @@ demo-avi: k8s-bin
 ## test: lint, then every test against real API servers built on first use
 test: k8s-bin lint
 	KUBEBUILDER_ASSETS=$(K8S_BIN) $(GO) test -count=1 ./...
+
+## image: the container image, where a Docker engine runs (not on this project's CI machines)
+IMAGE ?= amko:dev
+image:
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf bin hack/k8s/bin
