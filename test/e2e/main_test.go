@@ -55,6 +55,12 @@ func leader() *clusters.Cluster { return set.Clusters[0] }
 // returned stop is called.
 func startAmko(t *testing.T) (stop func()) {
 	t.Helper()
+	return startAmkoLogging(t, io.Discard)
+}
+
+// startAmkoLogging is startAmko with amko's log written to w, at debug level.
+func startAmkoLogging(t *testing.T, w io.Writer) (stop func()) {
+	t.Helper()
 	ctx := context.Background()
 	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
 		t.Fatal(err)
@@ -63,7 +69,7 @@ func startAmko(t *testing.T) (stop func()) {
 	scheme := set.Scheme
 	op, err := operator.New(operator.Options{
 		Config: leader().Config, Scheme: scheme, PendingGrace: time.Second, ProbeScale: 0.05,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
