@@ -71,6 +71,9 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	}
 	log := slog.New(handler)
 	ctrllog.SetLogger(logr.FromSlogHandler(handler))
+	// The Avi SDK's warnings and errors reach amko's handler at debug level
+	// (third_party/glog), under the live log level.
+	slog.SetDefault(log)
 
 	cfg, err := localConfig(*kubeconfig, *kubeContext)
 	if err != nil {

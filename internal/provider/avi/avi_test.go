@@ -5,7 +5,10 @@ package avi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/amko-project/amko/internal/avisim"
@@ -148,5 +151,23 @@ func TestErrorsAndLookups(t *testing.T) {
 	}
 	if pki, err := p.DefaultPKIProfile(ctx, "admin"); err != nil || pki != "pki" {
 		t.Errorf("default PKI %q %v", pki, err)
+	}
+}
+
+// The SDK's glog output does not go to files (third_party/glog): none pile up
+// in $TMPDIR, and a read-only root file system does not make glog exit amko.
+func TestSDKWritesNoLogFiles(t *testing.T) {
+	ctx := context.Background()
+	_, p := newProvider(t)
+	if _, err := p.IsLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// glog names its files <program>.<host>.<user>.log.<SEVERITY>.<time>.<pid>.
+	files, err := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("*.log.*.%d", os.Getpid())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) > 0 {
+		t.Errorf("the SDK wrote log files: %v", files)
 	}
 }
