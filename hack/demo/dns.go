@@ -13,9 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/miekg/dns"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/operator"
@@ -34,18 +32,11 @@ var sites = []struct{ cluster, ip string }{
 
 // runDNS is the demo of the built-in DNS backend.
 func runDNS(ctx context.Context) error {
-	ctrllog.SetLogger(logr.Discard())
-	say("starting three clusters (kube-apiserver + etcd each); cluster3-admin serves OpenShift Routes")
-	set, err := clusters.Start(ctx, 3, clusters.Options{OpenShift: []int{2}})
+	set, stop, err := startClusters(ctx)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		say("stopping the clusters")
-		if err := set.Stop(); err != nil {
-			fmt.Println(err)
-		}
-	}()
+	defer stop()
 
 	backends := map[string]*http.Server{}
 	for i, site := range sites {

@@ -54,19 +54,28 @@ func main() {
 
 func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
-func run(ctx context.Context) error {
+// startClusters starts the demos' three member clusters; stop stops them.
+func startClusters(ctx context.Context) (set *clusters.Set, stop func(), err error) {
 	ctrllog.SetLogger(logr.Discard())
-	say("starting three clusters (kube-apiserver + etcd each)")
-	set, err := clusters.Start(ctx, 3, clusters.Options{OpenShift: []int{2}})
+	say("starting three clusters (kube-apiserver + etcd each); cluster3-admin serves OpenShift Routes")
+	set, err = clusters.Start(ctx, 3, clusters.Options{OpenShift: []int{2}})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer func() {
+	return set, func() {
 		say("stopping the clusters")
 		if err := set.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
-	}()
+	}, nil
+}
+
+func run(ctx context.Context) error {
+	set, stop, err := startClusters(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	say("clusters %s ready; kubeconfig %s", strings.Join(set.Contexts(), ", "), set.KubeconfigPath)
 
 	sim, srv, err := avisim.Start(avisim.Options{})

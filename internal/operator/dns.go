@@ -14,7 +14,6 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/gslb"
-	"github.com/amko-project/amko/internal/model"
 	"github.com/amko-project/amko/internal/policy"
 	"github.com/amko-project/amko/internal/probe"
 	dnsprovider "github.com/amko-project/amko/internal/provider/dns"
@@ -108,16 +107,7 @@ func (o *Operator) syncDNS(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol
 		o.log.Info("serving DNS", "addr", l.Addr)
 	}
 
-	defaultDomain := ""
-	if pol.GDP != nil && pol.GDP.DefaultDomain != nil {
-		defaultDomain = *pol.GDP.DefaultDomain
-	}
-	in, err := o.members.Inputs(ctx, defaultDomain)
-	if err != nil {
-		o.log.Warn("reading member clusters", "err", err)
-	}
-	desired := model.Build(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules})
-	o.serviceMetrics(desired)
+	desired := o.desired(ctx, pol)
 
 	var targets []probe.Target
 	for _, svc := range desired {

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/model"
 	"github.com/amko-project/amko/internal/plan"
@@ -52,20 +53,16 @@ func (o *Operator) pass(ctx context.Context) error {
 		if err := o.syncDNS(ctx, gc, pol); err != nil {
 			return err
 		}
-		o.mu.Lock()
-		o.state.synced = true
-		o.mu.Unlock()
-		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateAccepted)
-		return nil
-	}
-	if wait := o.pendingWait(); wait > 0 {
-		// A member cluster that never answered may hold members we would delete.
-		time.AfterFunc(wait, o.Poke)
-		return nil
-	}
-	if err := o.syncBackend(ctx, gc, pol, backend); err != nil {
-		o.recorder.Event(gc, corev1.EventTypeWarning, "SyncFailed", err.Error())
-		return err
+	} else {
+		if wait := o.pendingWait(); wait > 0 {
+			// A member cluster that never answered may hold members we would delete.
+			time.AfterFunc(wait, o.Poke)
+			return nil
+		}
+		if err := o.syncBackend(ctx, gc, pol, backend); err != nil {
+			o.recorder.Event(gc, corev1.EventTypeWarning, "SyncFailed", err.Error())
+			return err
+		}
 	}
 	o.mu.Lock()
 	o.state.synced = true
@@ -92,9 +89,9 @@ func (o *Operator) pendingWait() time.Duration {
 	return 0
 }
 
-// syncBackend plans the difference between the desired services and the
-// backend's, and applies it.
-func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol *policy.Policy, backend Backend) error {
+// desired builds the services the policy selects from the member clusters'
+// objects, and updates the service metrics.
+func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Service {
 	defaultDomain := ""
 	if pol.GDP != nil && pol.GDP.DefaultDomain != nil {
 		defaultDomain = *pol.GDP.DefaultDomain
@@ -105,6 +102,13 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 	}
 	desired := model.Build(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules})
 	o.serviceMetrics(desired)
+	return desired
+}
+
+// syncBackend plans the difference between the desired services and the
+// backend's, and applies it.
+func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol *policy.Policy, backend Backend) error {
+	desired := o.desired(ctx, pol)
 
 	o.mu.Lock()
 	observed := o.state.observed
