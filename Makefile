@@ -7,7 +7,7 @@ TOOL := $(GO) -C hack/tools tool
 ROOT := $(CURDIR)
 K8S_BIN := $(ROOT)/hack/k8s/bin
 
-.PHONY: all build generate test lint k8s-bin demo demo-avi image clean
+.PHONY: all build generate test lint k8s-bin demo demo-avi helm image clean
 
 all: build
 
@@ -19,6 +19,7 @@ build:
 ## generate: deepcopy code and CRD manifests from the API types (controller-gen)
 generate:
 	$(TOOL) controller-gen object:headerFile=$(ROOT)/hack/boilerplate.go.txt crd paths=$(ROOT)/api/... output:crd:dir=$(ROOT)/config/crd
+	cp config/crd/amko.vmware.com_*.yaml charts/amko/crds/
 
 ## k8s-bin: build kube-apiserver and etcd from source (skipped when current)
 k8s-bin:
@@ -42,6 +43,10 @@ demo-avi: k8s-bin
 ## test: lint, then every test against real API servers built on first use
 test: k8s-bin lint
 	KUBEBUILDER_ASSETS=$(K8S_BIN) $(GO) test -count=1 ./...
+
+## helm: helm, pinned in hack/helm/go.mod, into bin/ (the chart's tests build their own)
+helm:
+	$(GO) -C hack/helm build -o $(ROOT)/bin/helm helm.sh/helm/v3/cmd/helm
 
 ## image: the container image, where a Docker engine runs (not on this project's CI machines)
 IMAGE ?= amko:dev

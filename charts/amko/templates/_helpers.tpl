@@ -1,0 +1,85 @@
+{{/* The namespace of AMKO's configuration: fixed, as in AMKO. */}}
+{{- define "amko.namespace" -}}avi-system{{- end -}}
+
+{{- define "amko.name" -}}
+{{- default "amko" .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The workload's name: "amko" as in AMKO (kubectl logs amko-0 keeps working). */}}
+{{- define "amko.fullname" -}}
+{{- default "amko" .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "amko.labels" -}}
+app.kubernetes.io/name: {{ include "amko.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "amko.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "amko.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* AMKO hard-codes amko-sa; serviceAccount.name, when set, names another. */}}
+{{- define "amko.serviceAccountName" -}}
+{{- $sa := .Values.serviceAccount | default dict -}}
+{{- default "amko-sa" $sa.name -}}
+{{- end -}}
+
+{{/* The image: AMKO's repositories stand for the default one (see values.yaml). */}}
+{{- define "amko.image" -}}
+{{- $img := .Values.image | default dict -}}
+{{- $repo := default "ghcr.io/amko-project/amko" $img.repository -}}
+{{- if has $repo (list "projects.packages.broadcom.com/ako/amko" "projects.registry.vmware.com/ako/amko") -}}
+{{- $repo = "ghcr.io/amko-project/amko" -}}
+{{- end -}}
+{{- printf "%s:%s" $repo (default .Chart.AppVersion $img.tag | toString) -}}
+{{- end -}}
+
+{{/* The federation settings: top-level federation.*, overridden by configs.federation.* as AMKO's README spells them. */}}
+{{- define "amko.federation" -}}
+{{- $configs := .Values.configs | default dict -}}
+{{- $fed := deepCopy (.Values.federation | default dict) -}}
+{{- range $k, $v := ($configs.federation | default dict) }}{{ $_ := set $fed $k $v }}{{ end -}}
+{{- toYaml $fed -}}
+{{- end -}}
+
+{{/* The GDP settings: globalDeploymentPolicy.*, overridden by gdpConfig.* as AMKO's README spells them. */}}
+{{- define "amko.gdp" -}}
+{{- $gdp := deepCopy (.Values.globalDeploymentPolicy | default dict) -}}
+{{- range $k, $v := (.Values.gdpConfig | default dict) }}{{ $_ := set $gdp $k $v }}{{ end -}}
+{{- toYaml $gdp -}}
+{{- end -}}
+
+{{/* The GSLB leader's address: configs.gslbLeaderController, or the README's configs.gsllbLeaderController. */}}
+{{- define "amko.controllerIP" -}}
+{{- $configs := .Values.configs | default dict -}}
+{{- default (index $configs "gsllbLeaderController" | default "") $configs.gslbLeaderController -}}
+{{- end -}}
+
+{{/* Whether the built-in DNS backend is configured. */}}
+{{- define "amko.dns" -}}
+{{- $configs := .Values.configs | default dict -}}
+{{- if $configs.dns }}true{{ end -}}
+{{- end -}}
+
+{{/* Whether replicas elect an active one. */}}
+{{- define "amko.leaderElect" -}}
+{{- $le := .Values.leaderElection | default "auto" | toString -}}
+{{- if or (eq $le "true") (and (eq $le "auto") (gt (int (.Values.replicaCount | default 1)) 1)) }}true{{ end -}}
+{{- end -}}
+
+{{/* The DNS listen address in the pod. */}}
+{{- define "amko.dnsPort" -}}
+{{- $configs := .Values.configs | default dict -}}
+{{- $dns := $configs.dns | default dict -}}
+{{- $listen := default ":5353" $dns.listen | toString -}}
+{{- $port := last (splitList ":" $listen) -}}
+{{- if or (lt (int $port) 1) (gt (int $port) 65535) }}
+{{- fail (printf "configs.dns.listen %q: the pod needs a fixed port from 1 to 65535" $listen) }}
+{{- end -}}
+{{- $port -}}
+{{- end -}}

@@ -1,0 +1,280 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package chart tests the Helm chart in charts/amko with helm itself (built from
+// the module pinned in hack/helm): it lints, renders with AMKO 2.2.1's own values
+// file and with a minimal built-in DNS values file, installs the rendered
+// manifests on real API servers, and runs amko there under the chart's RBAC.
+package chart
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/amko-project/amko/test/clusters"
+)
+
+var (
+	set  *clusters.Set
+	helm string // the helm binary
+	root string // the repository
+)
+
+const chartDir = "charts/amko"
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	var err error
+	if root, err = filepath.Abs("../.."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "amko-chart-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	helm = filepath.Join(dir, "helm")
+	// The go build cache makes this quick after the first time.
+	build := exec.Command("go", "build", "-o", helm, "helm.sh/helm/v3/cmd/helm")
+	build.Dir = filepath.Join(root, "hack/helm")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building helm: %v\n%s", err, out)
+		return 1
+	}
+	// cluster1 and cluster2 get the DNS install (leader and follower), cluster3
+	// AMKO's default values.
+	return clusters.Main(m, 3, &set, clusters.Options{})
+}
+
+// helmCmd is helm with args, run in the repository with a private home.
+func helmCmd(t *testing.T, args ...string) *exec.Cmd {
+	home := t.TempDir()
+	cmd := exec.Command(helm, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+home, "HELM_CONFIG_HOME="+home, "HELM_DATA_HOME="+home)
+	return cmd
+}
+
+// runHelm runs helm and returns stdout.
+func runHelm(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := helmCmd(t, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helm %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// render runs helm template and decodes the manifests, in helm's install order.
+func render(t *testing.T, args ...string) []*unstructured.Unstructured {
+	t.Helper()
+	out := runHelm(t, append([]string{"template", "amko", chartDir, "--namespace", "avi-system"}, args...)...)
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(out), 4096)
+	var objs []*unstructured.Unstructured
+	for {
+		var u unstructured.Unstructured
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatalf("decoding rendered manifests: %v", err)
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, &u)
+		}
+	}
+	return objs
+}
+
+// find returns the rendered object of kind and name.
+func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name {
+			return o
+		}
+	}
+	t.Fatalf("no %s %s rendered", kind, name)
+	return nil
+}
+
+// install creates every rendered object on c, as helm install does (the CRDs
+// are there already: TestChartCRDsAreAmkos checks they are the same).
+func install(t *testing.T, c *clusters.Cluster, objs []*unstructured.Unstructured) {
+	t.Helper()
+	ctx := context.Background()
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" {
+			continue
+		}
+		if err := c.Client.Create(ctx, o.DeepCopy()); err != nil {
+			t.Fatalf("installing %s %s/%s on %s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), c.Context, err)
+		}
+	}
+}
+
+func TestLint(t *testing.T) {
+	for _, values := range [][]string{
+		nil,
+		{"--values", "test/chart/testdata/amko-2.2.1-values.yaml"},
+		{"--values", "test/chart/testdata/dns-values.yaml"},
+		{"--values", "test/chart/testdata/dns-values.yaml", "--set", "replicaCount=3"},
+	} {
+		out := runHelm(t, append([]string{"lint", "--strict", chartDir}, values...)...)
+		if !strings.Contains(out, "0 chart(s) failed") {
+			t.Errorf("helm lint %v:\n%s", values, out)
+		}
+	}
+}
+
+// The chart ships amko's CRDs exactly as config/crd has them.
+func TestChartCRDsAreAmkos(t *testing.T) {
+	matches, err := filepath.Glob(filepath.Join(root, "config/crd/amko.vmware.com_*.yaml"))
+	if err != nil || len(matches) != 4 {
+		t.Fatalf("amko's CRDs in config/crd: %v %v", matches, err)
+	}
+	shipped, err := filepath.Glob(filepath.Join(root, chartDir, "crds/*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shipped) != len(matches) {
+		t.Errorf("the chart ships %d CRDs, config/crd has %d", len(shipped), len(matches))
+	}
+	for _, p := range matches {
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(root, chartDir, "crds", filepath.Base(p)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s/crds/%s differs from config/crd (run make generate): %v", chartDir, filepath.Base(p), err)
+		}
+	}
+}
+
+// The values file kept in testdata is AMKO 2.2.1's, as in ../shared/reference.
+func TestAMKOValuesFileIsAMKOs(t *testing.T) {
+	ref := filepath.Join(root, "../shared/reference/amko-2.2.1/values.yaml")
+	want, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatalf("reading AMKO's values file (../shared sits beside the repository): %v", err)
+	}
+	got, err := os.ReadFile("testdata/amko-2.2.1-values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("testdata/amko-2.2.1-values.yaml differs from AMKO's")
+	}
+}
+
+// The chart's values.yaml has every key of AMKO's with the same default, except
+// the image repository, where AMKO's stands for amko's image.
+func TestValuesHaveAMKOsKeysAndDefaults(t *testing.T) {
+	amko := readValues(t, "test/chart/testdata/amko-2.2.1-values.yaml")
+	ours := readValues(t, chartDir+"/values.yaml")
+	var walk func(path string, a, o any)
+	walk = func(path string, a, o any) {
+		am, ok := a.(map[string]any)
+		if !ok {
+			if path == ".image.repository" {
+				return
+			}
+			if fmt.Sprint(a) != fmt.Sprint(o) {
+				t.Errorf("%s: AMKO's default %v, ours %v", path, a, o)
+			}
+			return
+		}
+		om, ok := o.(map[string]any)
+		if !ok {
+			t.Errorf("%s: AMKO's is a map, ours %T", path, o)
+			return
+		}
+		for k, v := range am {
+			if _, ok := om[k]; !ok {
+				t.Errorf("%s.%s: in AMKO's values, missing from ours", path, k)
+				continue
+			}
+			walk(path+"."+k, v, om[k])
+		}
+	}
+	walk("", amko, ours)
+}
+
+func readValues(t *testing.T, path string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := utilyaml.Unmarshal(data, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+// No rule of the chart's RBAC uses a wildcard, and Secrets are readable only in
+// avi-system.
+func TestRBACIsLeastPrivilege(t *testing.T) {
+	for _, args := range [][]string{
+		{"--values", "test/chart/testdata/amko-2.2.1-values.yaml"},
+		{"--values", "test/chart/testdata/dns-values.yaml", "--set", "replicaCount=2"},
+	} {
+		for _, o := range render(t, args...) {
+			if o.GetKind() != "ClusterRole" && o.GetKind() != "Role" {
+				continue
+			}
+			rules, _, _ := unstructured.NestedSlice(o.Object, "rules")
+			if len(rules) == 0 {
+				t.Errorf("%s %s has no rules", o.GetKind(), o.GetName())
+			}
+			for _, r := range rules {
+				rule := r.(map[string]any)
+				for _, field := range []string{"apiGroups", "resources", "verbs"} {
+					list, _, _ := unstructured.NestedStringSlice(rule, field)
+					if slices.Contains(list, "*") {
+						t.Errorf("%s %s: wildcard in %s: %v", o.GetKind(), o.GetName(), field, rule)
+					}
+				}
+				resources, _, _ := unstructured.NestedStringSlice(rule, "resources")
+				if o.GetKind() == "ClusterRole" && slices.Contains(resources, "secrets") {
+					t.Errorf("ClusterRole %s reads Secrets cluster-wide", o.GetName())
+				}
+			}
+		}
+	}
+}
+
+// Bad values are refused when rendering, with a message saying what to change.
+func TestBadValuesAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		set, want string
+	}{
+		{"configs.amkoUUID=abc", "configs.amkoUUID must be a UUID of 36 characters"},
+		{"configs.gslbLeaderController=10.0.0.1,configs.dns.zones[0].name=gslb.example.com", "configs.dns and configs.gslbLeaderController are exclusive"},
+		{"multiClusterIngress.enable=true", "amko does not implement AMKO's MultiClusterIngress"},
+		{"configs.dns.zones[0].name=gslb.example.com,configs.dns.listen=:0", "the pod needs a fixed port"},
+	} {
+		out, err := helmCmd(t, "template", "amko", chartDir, "--set", tc.set).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("--set %s: err %v, output %q; want a refusal with %q", tc.set, err, out, tc.want)
+		}
+	}
+}
