@@ -24,9 +24,11 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/amko-project/amko/api"
@@ -62,6 +64,9 @@ type Options struct {
 	// MemberTimeout bounds each step on one member cluster; 0 means
 	// DefaultMemberTimeout.
 	MemberTimeout time.Duration
+	// Recorder, when set, receives an Event on the AMKOCluster for each
+	// condition that changes.
+	Recorder record.EventRecorder
 }
 
 // Result is what one pass decided.
@@ -308,6 +313,7 @@ func (f *Federator) writeStatus(ctx context.Context, ac *amkov1alpha1.AMKOCluste
 	if slices.Equal(ac.Status.Conditions, conds) {
 		return nil
 	}
+	old := ac.Status.Conditions
 	patch := client.MergeFrom(ac.DeepCopy())
 	ac.Status.Conditions = slices.Clone(conds)
 	if err := f.opts.Local.Status().Patch(ctx, ac, patch); err != nil {
@@ -316,5 +322,33 @@ func (f *Federator) writeStatus(ctx context.Context, ac *amkov1alpha1.AMKOCluste
 		}
 		return fmt.Errorf("writing the status of AMKOCluster %s/%s: %w", ac.Namespace, ac.Name, err)
 	}
+	f.conditionEvents(ac, old, conds)
 	return nil
+}
+
+// conditionEvents records an Event for each condition that appeared or
+// changed: a warning for a failure, a normal Event otherwise.
+func (f *Federator) conditionEvents(ac *amkov1alpha1.AMKOCluster, old []amkov1alpha1.AMKOClusterCondition, conds conditions) {
+	if f.opts.Recorder == nil {
+		return
+	}
+	for _, c := range conds {
+		if slices.Contains(old, c) {
+			continue
+		}
+		msg := c.Type + ": " + c.Status
+		if c.Reason != "" {
+			msg += ": " + c.Reason
+		}
+		switch c.Status {
+		case StatusInvalidAMKOCluster:
+			f.opts.Recorder.Event(ac, corev1.EventTypeWarning, "Rejected", msg)
+		case StatusValidAMKOCluster:
+			f.opts.Recorder.Event(ac, corev1.EventTypeNormal, "Accepted", msg)
+		case StatusClientsInvalid, StatusSomeClientsInvalid, StatusSomeMembersInvalid, StatusFederationFailure, StatusSomeFederationFailure:
+			f.opts.Recorder.Event(ac, corev1.EventTypeWarning, "FederationFailed", msg)
+		default:
+			f.opts.Recorder.Event(ac, corev1.EventTypeNormal, "Federation", msg)
+		}
+	}
 }

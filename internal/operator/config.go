@@ -259,8 +259,15 @@ func (o *Operator) setConfigStatus(ctx context.Context, gc *amkov1alpha1.GSLBCon
 	}
 	patch := client.MergeFrom(gc.DeepCopy())
 	gc.Status.State = msg
-	if err := o.client.Status().Patch(ctx, gc, patch); err != nil && !isGone(err) {
-		o.log.Warn("writing GSLBConfig status", "name", gc.Name, "err", err)
+	if err := o.client.Status().Patch(ctx, gc, patch); err != nil {
+		if !isGone(err) {
+			o.log.Warn("writing GSLBConfig status", "name", gc.Name, "err", err)
+		}
+		return
+	}
+	if msg == amkov1alpha1.GSLBConfigStateAccepted {
+		// AMKO's message, on the GSLBConfig rather than on the pod.
+		o.recorder.Event(gc, corev1.EventTypeNormal, "Accepted", "GSLB Configuration validated and accepted.")
 	}
 }
 

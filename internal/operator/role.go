@@ -79,7 +79,7 @@ func (o *Operator) pokeFederation() {
 // after a failure (AMKO's requeue).
 func (o *Operator) runFederation(ctx context.Context) {
 	fed := federation.New(federation.Options{
-		Local: o.client, Scheme: o.opts.Scheme, Log: o.log, HostRules: !o.opts.NoHostRuleFederation,
+		Local: o.client, Scheme: o.opts.Scheme, Log: o.log, HostRules: !o.opts.NoHostRuleFederation, Recorder: o.recorder,
 		Kubeconfig: func(ctx context.Context) ([]byte, error) { return o.membersKubeconfig(ctx) },
 	})
 	var retry <-chan time.Time
