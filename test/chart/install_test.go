@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -230,12 +231,14 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 
 	// One application per cluster, with a backend its TCP probe finds up.
 	name := "shop.gslb.example.com"
+	backends := map[string]net.Listener{}
 	for i, cl := range []*clusters.Cluster{leaderCluster, follower} {
 		ip := fmt.Sprintf("127.0.0.%d", 41+i)
 		l, err := net.Listen("tcp", ip+":18091")
 		if err != nil {
 			t.Fatal(err)
 		}
+		backends[ip] = l
 		defer func() { _ = l.Close() }()
 		go func() {
 			for {
@@ -269,7 +272,9 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	defer klog.ClearLogger()
 
 	local := asAmkoSA(leaderCluster.Config)
-	op, err := operator.New(operator.Options{Config: local, Scheme: set.Scheme, Log: slog.New(handler), ProbeScale: 0.05, PendingGrace: time.Second})
+	reg := prometheus.NewRegistry()
+	op, err := operator.New(operator.Options{Config: local, Scheme: set.Scheme, Log: slog.New(handler), ProbeScale: 0.05,
+		PendingGrace: time.Second, Metrics: operator.NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,28 +288,36 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 		}
 	}()
 
-	eventually(t, "DNS answers with both clusters' members", func() error {
-		addr := op.DNSAddr()
-		if addr == "" {
-			return fmt.Errorf("not serving DNS yet")
-		}
-		got := map[string]bool{}
-		for range 4 {
-			m := new(dns.Msg)
-			m.SetQuestion(name+".", dns.TypeA)
-			resp, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, addr)
-			if err != nil {
-				return err
+	answers := func(want ...string) func() error {
+		return func() error {
+			addr := op.DNSAddr()
+			if addr == "" {
+				return fmt.Errorf("not serving DNS yet")
 			}
-			for _, rr := range resp.Answer {
-				got[rr.(*dns.A).A.String()] = true
+			got := map[string]bool{}
+			for range 4 {
+				m := new(dns.Msg)
+				m.SetQuestion(name+".", dns.TypeA)
+				resp, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, addr)
+				if err != nil {
+					return err
+				}
+				for _, rr := range resp.Answer {
+					got[rr.(*dns.A).A.String()] = true
+				}
 			}
+			if len(got) != len(want) {
+				return fmt.Errorf("answers %v, want %v", got, want)
+			}
+			for _, w := range want {
+				if !got[w] {
+					return fmt.Errorf("answers %v, want %v", got, want)
+				}
+			}
+			return nil
 		}
-		if !got["127.0.0.41"] || !got["127.0.0.42"] {
-			return fmt.Errorf("answers %v", got)
-		}
-		return nil
-	})
+	}
+	eventually(t, "DNS answers with both clusters' members", answers("127.0.0.41", "127.0.0.42"))
 	eventually(t, "statuses written", func() error {
 		var gc amkov1alpha1.GSLBConfig
 		if err := leaderCluster.Client.Get(ctx, client.ObjectKey{Namespace: "avi-system", Name: "gc-1"}, &gc); err != nil {
@@ -354,6 +367,39 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 			}
 		}
 		return fmt.Errorf("no Accepted Event on the GDP among %d", len(events.Items))
+	})
+
+	// A backend stops: its member leaves the answers, with an Event and a metric.
+	_ = backends["127.0.0.42"].Close()
+	eventually(t, "the stopped member left the answers", answers("127.0.0.41"))
+	eventually(t, "MemberDown Event and metric", func() error {
+		families, err := reg.Gather()
+		if err != nil {
+			return err
+		}
+		down := 0.0
+		for _, f := range families {
+			if f.GetName() == "amko_dns_member_health_changes_total" {
+				for _, m := range f.GetMetric() {
+					if len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == "down" {
+						down = m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		if down != 1 {
+			return fmt.Errorf("amko_dns_member_health_changes_total{state=down} = %v, want 1", down)
+		}
+		var events corev1.EventList
+		if err := leaderCluster.Client.List(ctx, &events, client.InNamespace("avi-system")); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "MemberDown" && e.InvolvedObject.Kind == "GSLBConfig" && strings.Contains(e.Message, "127.0.0.42") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no MemberDown Event")
 	})
 
 	// --leader-elect's Lease, taken and released as amko-sa.
