@@ -95,6 +95,9 @@ func TestInstallWithAMKOValues(t *testing.T) {
 	if err := c.Client.Get(ctx, key("global-gdp"), &gdp); err != nil {
 		t.Fatal(err)
 	}
+	if gdp.Annotations["helm.sh/resource-policy"] != "keep" {
+		t.Error("helm uninstall would delete the GDP, and amko the GSLB services with it")
+	}
 	if got := fmt.Sprint(gdp.Spec.MatchClusters); got != "[{cluster1-admin false} {cluster2-admin false}]" {
 		t.Errorf("GDP matchClusters = %s", got)
 	}
