@@ -4,13 +4,18 @@
 // outside one, --kubeconfig and --context name the cluster that holds its
 // configuration (the avi-system namespace). The member clusters come from the
 // gslb-members kubeconfig, in the gslb-config-secret Secret or GSLB_CONFIG.
+//
+// "amko status" prints, read-only, the statuses of amko's custom resources and
+// the GSLB services the running amko reports at /status.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,25 +54,42 @@ func main() {
 }
 
 // run runs amko until ctx ends; l, when not nil, replaces --listen (tests).
+// "status" as the first argument runs "amko status" instead.
 func run(ctx context.Context, args []string, l net.Listener) error {
+	if len(args) > 0 && args[0] == "status" {
+		return runStatus(ctx, args[1:], os.Stdout)
+	}
 	fs := flag.NewFlagSet("amko", flag.ContinueOnError)
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster amko runs for; default: in-cluster, else $KUBECONFIG")
 	kubeContext := fs.String("context", "", "context in --kubeconfig")
-	listen := fs.String("listen", ":8080", "address of /healthz, /readyz and /metrics")
+	listen := fs.String("listen", ":8080", "address of /healthz, /readyz, /metrics and /status")
 	resync := fs.Duration("resync", 0, "period of the full comparison with the backend; default: the GSLBConfig's refreshInterval")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	leaderElect := fs.Bool("leader-elect", false, "elect one active amko among the replicas in this cluster with a Lease")
 	leaseNamespace := fs.String("leader-elect-namespace", operator.Namespace, "namespace of the Lease")
 	identity := fs.String("leader-elect-identity", os.Getenv("POD_NAME"), "this replica's name in the Lease; default $POD_NAME, else host name and process id")
 	noGHRFederation := fs.Bool("no-gslbhostrule-federation", false, "do not replicate GSLBHostRules to the federation's members")
+	logFile := fs.String("log-file", "", "also append the logs to this file (AMKO's logs on a persistent volume)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+	}
 
+	var logOut io.Writer = os.Stderr
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return fmt.Errorf("--log-file: %w", err)
+		}
+		defer func() { _ = f.Close() }()
+		logOut = io.MultiWriter(os.Stderr, f)
+	}
 	level := new(slog.LevelVar)
-	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	var handler slog.Handler = slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})
 	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+		handler = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(handler)
 	ctrllog.SetLogger(logr.FromSlogHandler(handler))
@@ -107,6 +129,10 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(op.Status())
+	})
 	if l == nil {
 		if l, err = net.Listen("tcp", *listen); err != nil {
 			return err

@@ -3,15 +3,31 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -20,7 +36,7 @@ var set *clusters.Set
 func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 1, &set, clusters.Options{})) }
 
 // replica runs amko with --leader-elect under identity until the returned stop.
-func replica(t *testing.T, identity string) (stop func()) {
+func replica(t *testing.T, identity string, extra ...string) (stop func()) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -29,8 +45,8 @@ func replica(t *testing.T, identity string) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context,
-			"--leader-elect", "--leader-elect-identity", identity}, l)
+		done <- run(ctx, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context,
+			"--leader-elect", "--leader-elect-identity", identity}, extra...), l)
 	}()
 	return func() {
 		cancel()
@@ -73,7 +89,11 @@ func waitHolder(t *testing.T, want ...string) string {
 // Two replicas elect one active amko with a Lease; when it stops, the other
 // takes over.
 func TestLeaderElection(t *testing.T) {
-	stops := map[string]func(){"amko-a": replica(t, "amko-a"), "amko-b": replica(t, "amko-b")}
+	logs := map[string]string{"amko-a": filepath.Join(t.TempDir(), "a.log"), "amko-b": filepath.Join(t.TempDir(), "b.log")}
+	stops := map[string]func(){
+		"amko-a": replica(t, "amko-a", "--log-file", logs["amko-a"], "--log-format", "json"),
+		"amko-b": replica(t, "amko-b", "--log-file", logs["amko-b"]),
+	}
 	first := waitHolder(t, "amko-a", "amko-b")
 	other := map[string]string{"amko-a": "amko-b", "amko-b": "amko-a"}[first]
 	start := time.Now()
@@ -81,4 +101,372 @@ func TestLeaderElection(t *testing.T) {
 	waitHolder(t, other)
 	t.Logf("%s took over from %s in %v", other, first, time.Since(start))
 	stops[other]()
+
+	// --log-file gets the logs too, in the --log-format asked for.
+	for id, want := range map[string]string{"amko-a": `"msg":"elected: this replica is the active amko"`, "amko-b": `msg="elected: this replica is the active amko"`} {
+		data, err := os.ReadFile(logs[id])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s's log file lacks %s:\n%s", id, want, data)
+		}
+	}
+}
+
+// A bad --log-format is refused before anything starts.
+func TestBadLogFormat(t *testing.T) {
+	err := run(context.Background(), []string{"--log-format", "xml"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `--log-format "xml": want text or json`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// poll calls check until it returns nil or 30 s pass.
+func poll(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("%s: %v", what, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// nonLoopbackIP is an IPv4 address of this host outside the loopback and
+// link-local ranges, or "".
+func nonLoopbackIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
+			return n.IP.String()
+		}
+	}
+	return ""
+}
+
+// startAmko runs amko (run) with its HTTP server on ip until the returned stop.
+func startAmko(t *testing.T, ip string) (net.Listener, func()) {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context}, l)
+	}()
+	return l, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("amko: %v", err)
+		}
+	}
+}
+
+// statusCmd runs "amko status" against the first cluster with args.
+func statusCmd(args ...string) (string, error) {
+	var out bytes.Buffer
+	err := runStatus(context.Background(),
+		append([]string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context}, args...), &out)
+	return out.String(), err
+}
+
+// getStatus reads amko's /status at base.
+func getStatus(base string) (*operator.Status, error) {
+	resp, err := http.Get(base + "/status")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		return nil, fmt.Errorf("Content-Type %q", ct)
+	}
+	var st operator.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// amko in DNS mode reports, at /status, its service with one member whose
+// probe succeeds (up) and one whose fails (down); "amko status" prints the
+// policy objects' statuses and that service, directly or through the API
+// server's service proxy, and still the former when amko is unreachable.
+func TestStatus(t *testing.T) {
+	ctx := context.Background()
+	cl := set.Clusters[0]
+	c := cl.Client
+	const fqdn, app = "status.gslb.example.com", "status-test"
+
+	backend, err := net.Listen("tcp", "127.0.0.31:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = backend.Close() }()
+	go func() {
+		for {
+			conn, err := backend.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	port := int32(backend.Addr().(*net.TCPAddr).Port)
+
+	if err := set.ConfigureDNS(ctx, "127.0.0.1:0", "gslb.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := set.SetGDP(ctx, amkov1alpha2.GDPSpec{
+		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": app}}},
+		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: cl.Context}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// 127.0.0.32 listens on nothing: its TCP probe is refused at once.
+	for name, ip := range map[string]string{"status-up": "127.0.0.31", "status-down": "127.0.0.32"} {
+		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: name,
+			Labels: map[string]string{"app": app}, Hostname: fqdn, IP: ip,
+			Ports: []corev1.ServicePort{{Name: "http", Port: port, Protocol: corev1.ProtocolTCP}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		for _, obj := range []client.Object{
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-up"}},
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-down"}},
+			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}},
+			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.MembersSecret}},
+		} {
+			if err := client.IgnoreNotFound(c.Delete(ctx, obj)); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+
+	// The API server's service proxy refuses loopback endpoints: serve on the
+	// host's own address when it has one.
+	hostIP := nonLoopbackIP()
+	l, stop := startAmko(t, cmp.Or(hostIP, "127.0.0.1"))
+	defer stop()
+	base := "http://" + l.Addr().String()
+
+	var st *operator.Status
+	poll(t, "the service with one member up and one down at /status", func() error {
+		var err error
+		if st, err = getStatus(base); err != nil {
+			return err
+		}
+		if !st.Ready || len(st.Services) != 1 || len(st.Services[0].Pools) != 1 {
+			return fmt.Errorf("not ready or not one service of one pool: %+v", st)
+		}
+		got := map[string]string{}
+		for _, m := range st.Services[0].Pools[0].Members {
+			got[m.IP] = m.Cluster + " " + m.Health
+		}
+		if want := map[string]string{"127.0.0.31": cl.Context + " up", "127.0.0.32": cl.Context + " down"}; fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("members %v, want %v", got, want)
+		}
+		return nil
+	})
+	svc := st.Services[0]
+	if svc.DomainNames[0] != fqdn || st.Backend == nil || st.Backend.Kind != "dns" || st.HealthSource != "probes" ||
+		st.GSLBConfig == nil || st.GSLBConfig.Name != clusters.GSLBConfigName || st.LastSynced == nil || !st.Active || st.Role != "standalone" {
+		t.Errorf("status %+v", st)
+	}
+
+	// One table line per member, in a fixed layout.
+	line := func(ip, health string) *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(fqdn) + ` +` + regexp.QuoteMeta(svc.Tenant) + ` +` +
+			regexp.QuoteMeta(svc.Pools[0].Name) + ` +` + fmt.Sprint(svc.Pools[0].Priority) + ` +` + regexp.QuoteMeta(cl.Context) +
+			` +` + regexp.QuoteMeta(ip) + ` +1 +` + health + `$`)
+	}
+	checkTable := func(t *testing.T, out string) {
+		t.Helper()
+		for _, re := range []*regexp.Regexp{
+			regexp.MustCompile(`(?m)^GSLBConfig +avi-system +gc-1 +` + regexp.QuoteMeta(amkov1alpha1.GSLBConfigStateAccepted) + `$`),
+			regexp.MustCompile(`(?m)^GlobalDeploymentPolicy +avi-system +global-gdp +success$`),
+			regexp.MustCompile(`(?m)^ROLE: +standalone$`),
+			line("127.0.0.31", "up"), line("127.0.0.32", "down"),
+		} {
+			if !re.MatchString(out) {
+				t.Errorf("output lacks %s:\n%s", re, out)
+			}
+		}
+	}
+
+	t.Run("addr", func(t *testing.T) {
+		out, err := statusCmd("--addr", base)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		checkTable(t, out)
+		if again, _ := statusCmd("--addr", base); again != out {
+			t.Errorf("output changed between two runs:\n%s\n---\n%s", out, again)
+		}
+	})
+
+	t.Run("json", func(t *testing.T) {
+		out, err := statusCmd("--addr", base, "-o", "json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var report statusReport
+		if err := json.Unmarshal([]byte(out), &report); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if report.Amko == nil || len(report.Amko.Services) != 1 || len(report.Objects) < 2 || report.Objects[0].Kind != "GSLBConfig" {
+			t.Errorf("report %s", out)
+		}
+	})
+
+	// The chart's Service amko, port http, in front of this amko: the API
+	// server proxies only to addresses of Pods, so one stands for it.
+	t.Run("service proxy", func(t *testing.T) {
+		if hostIP == "" {
+			t.Skip("no non-loopback address for the API server to proxy to")
+		}
+		lport := int32(l.Addr().(*net.TCPAddr).Port)
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "amko-status-test"},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "amko", Image: "amko"}}}}
+		svcObj := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "amko"},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 8080, Protocol: corev1.ProtocolTCP}}}}
+		addresses := []corev1.EndpointAddress{{IP: hostIP,
+			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: clusters.Namespace, Name: pod.Name}}}
+		ports := []corev1.EndpointPort{{Name: "http", Port: lport, Protocol: corev1.ProtocolTCP}}
+		// The API server's service proxy reads Endpoints, not EndpointSlices.
+		//lint:ignore SA1019 as said above
+		subsets := []corev1.EndpointSubset{{Addresses: addresses, Ports: ports}}
+		//lint:ignore SA1019 as said above
+		eps := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "amko"}, Subsets: subsets}
+		for _, obj := range []client.Object{pod, svcObj, eps} {
+			if err := c.Create(ctx, obj); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = c.Delete(ctx, obj) }()
+		}
+		pod.Status.PodIP, pod.Status.PodIPs = hostIP, []corev1.PodIP{{IP: hostIP}}
+		if err := c.Status().Update(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+		out, err := statusCmd()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		checkTable(t, out)
+	})
+
+	t.Run("unreachable", func(t *testing.T) {
+		dead, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := dead.Addr().String()
+		_ = dead.Close()
+		out, err := statusCmd("--addr", addr)
+		if err == nil || !strings.Contains(err.Error(), "reading amko's /status from "+addr) {
+			t.Errorf("error %v, want one naming %s", err, addr)
+		}
+		if !strings.Contains(out, "gc-1") || strings.Contains(out, fqdn) {
+			t.Errorf("output without amko:\n%s", out)
+		}
+	})
+}
+
+// With the Avi backend, /status names the controller but no credentials, and
+// leaves members' health to the controller.
+func TestStatusAvi(t *testing.T) {
+	ctx := context.Background()
+	cl := set.Clusters[0]
+	c := cl.Client
+	const fqdn, app = "status-avi.example.com", "status-avi-test"
+	_, srv, err := avisim.Start(avisim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	host := avisim.Host(srv)
+
+	if err := set.ConfigureAMKO(ctx, host, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := set.SetGDP(ctx, amkov1alpha2.GDPSpec{
+		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": app}}},
+		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: cl.Context}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateIngress(ctx, clusters.Ingress{Namespace: "default", Name: "status-avi", Labels: map[string]string{"app": app},
+		Rules: []clusters.IngressRule{{Host: fqdn, IP: "10.9.0.1"}},
+		AKO:   clusters.AKO{VSUUIDs: map[string]string{fqdn: "virtualservice-status"}, ControllerUUID: avisim.LeaderClusterUUID, Tenant: "admin"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, obj := range []client.Object{
+			&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-avi"}},
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-avi"}},
+			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}},
+			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.MembersSecret}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret}},
+		} {
+			if err := client.IgnoreNotFound(c.Delete(ctx, obj)); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+
+	l, stop := startAmko(t, "127.0.0.1")
+	defer stop()
+	base := "http://" + l.Addr().String()
+	poll(t, "the GSLB service at /status", func() error {
+		st, err := getStatus(base)
+		if err != nil {
+			return err
+		}
+		if !st.Ready || len(st.Services) != 1 || len(st.Services[0].Pools) != 1 || len(st.Services[0].Pools[0].Members) != 1 {
+			return fmt.Errorf("not ready or not one service with one member: %+v", st)
+		}
+		m := st.Services[0].Pools[0].Members[0]
+		if m.IP != "10.9.0.1" || m.Health != "" || st.HealthSource != "controller" || st.Backend.Kind != "avi" || st.Backend.Controller != host {
+			return fmt.Errorf("status %+v, member %+v", st, m)
+		}
+		return nil
+	})
+	resp, err := http.Get(base + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(body, []byte("avi123")) || bytes.Contains(body, []byte(clusters.ControllerSecret)) {
+		t.Errorf("/status reveals the controller's credentials: %s", body)
+	}
+	out, err := statusCmd("--addr", base)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"BACKEND:      avi, controller " + host, "decided by the Avi controller", cl.Context + "  10.9.0.1  1       -\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
 }

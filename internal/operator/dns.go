@@ -162,6 +162,7 @@ func (o *Operator) syncDNS(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol
 		cfg.Zones = append(cfg.Zones, zone)
 	}
 	d.server.Update(cfg, desired, up)
+	o.recordServices(desired, health, true)
 	return nil
 }
 

@@ -79,10 +79,11 @@ type Operator struct {
 	trigger    chan struct{}
 	fedTrigger chan struct{}
 
-	mu    sync.Mutex // guards state, dns and role
+	mu    sync.Mutex // guards state, dns, role and view
 	state state
 	dns   *dnsBackend // the built-in DNS backend, when configured
 	role  Role
+	view  statusView // what Status reports
 	// writable is when this amko last started or became able to write: member
 	// clusters that never answered since get PendingGrace before writes go on.
 	writable time.Time

@@ -24,8 +24,13 @@ func (o *Operator) pass(ctx context.Context) error {
 	start := time.Now()
 	defer func() { o.metrics.passDuration.Observe(time.Since(start).Seconds()) }()
 	gc, err := o.configPass(ctx)
-	if err != nil || gc == nil {
+	if err != nil {
 		return err
+	}
+	// Deferred so that Status sees the config's state as this pass leaves it.
+	defer o.recordConfig(gc)
+	if gc == nil {
+		return nil
 	}
 	pol, err := o.policyPass(ctx, gc)
 	if err != nil {
@@ -126,6 +131,7 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 	}
 	changes := plan.Compute(desired, *observed, plan.Options{ServiceEqual: avi.ServiceEqual, MonitorEqual: avi.MonitorEqual})
 	if len(changes) == 0 {
+		o.recordServices(desired, nil, false) // the controller decides health
 		return nil
 	}
 	results := backend.Apply(ctx, changes)
@@ -156,7 +162,11 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 		o.mu.Unlock()
 	}
 	o.log.Info("applied changes", "changes", len(changes), "failed", len(errs))
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	o.recordServices(desired, nil, false)
+	return nil
 }
 
 // applyResult updates the observed state with a successful change, so the next

@@ -477,3 +477,21 @@ func eventually(t *testing.T, what string, check func() error) {
 	}
 	t.Fatalf("%s: %v", what, err)
 }
+
+// persistentVolumeClaim keeps AMKO's meaning: the claim is mounted at mountPath
+// and amko writes logFile there.
+func TestPersistentVolumeClaim(t *testing.T) {
+	objs := render(t, "--values", "test/chart/testdata/amko-2.2.1-values.yaml", "--set", "persistentVolumeClaim=amko-logs")
+	sts := find(t, objs, "StatefulSet", "amko")
+	spec, _, _ := unstructured.NestedMap(sts.Object, "spec", "template", "spec")
+	got := fmt.Sprint(spec["volumes"], spec["containers"].([]any)[0].(map[string]any)["volumeMounts"],
+		spec["containers"].([]any)[0].(map[string]any)["args"])
+	for _, want := range []string{"claimName:amko-logs", "mountPath:/log", "--log-file=/log/amko.log"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("StatefulSet lacks %s: %s", want, got)
+		}
+	}
+	if v, _, _ := unstructured.NestedFieldNoCopy(spec, "securityContext", "fsGroup"); fmt.Sprint(v) != "65532" {
+		t.Errorf("fsGroup = %v: the claim would not be writable by amko's user", v)
+	}
+}

@@ -1,0 +1,249 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+package operator
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/gslb"
+	"github.com/amko-project/amko/internal/members"
+)
+
+// Status is a read-only snapshot of what amko did, for GET /status and
+// "amko status". It never holds credentials.
+type Status struct {
+	// Active is false on a replica that waits for the leader-election Lease
+	// and so has done nothing.
+	Active bool `json:"active"`
+	// Role is the federation role: unknown, standalone, leader, follower or conflict.
+	Role string `json:"role"`
+	// Ready and NotReady are what /readyz answers.
+	Ready    bool   `json:"ready"`
+	NotReady string `json:"notReady,omitempty"`
+	// Backend is the GSLB backend of the accepted GSLBConfig; nil while none.
+	Backend *StatusBackend `json:"backend,omitempty"`
+	// GSLBConfig is the accepted GSLBConfig as the last pass left it; nil while none.
+	GSLBConfig *StatusConfig `json:"gslbConfig,omitempty"`
+	// Clusters are the member clusters, by name.
+	Clusters []StatusCluster `json:"clusters"`
+	// LastSynced is the end of the last successful pass; nil before the first.
+	LastSynced *time.Time `json:"lastSynced,omitempty"`
+	// HealthSource says who decides the members' health: "probes" (the DNS
+	// backend's own, reported per member) or "controller" (Avi, not reported).
+	HealthSource string `json:"healthSource,omitempty"`
+	// Services are the GSLB services of the last successful pass, by tenant and name.
+	Services []StatusService `json:"services"`
+}
+
+// StatusBackend names the GSLB backend.
+type StatusBackend struct {
+	// Kind is "dns" or "avi".
+	Kind string `json:"kind"`
+	// Controller is the Avi GSLB leader's address (avi).
+	Controller string `json:"controller,omitempty"`
+	// DNSAddr is where the built-in DNS server listens (dns).
+	DNSAddr string `json:"dnsAddr,omitempty"`
+}
+
+// StatusConfig is the accepted GSLBConfig.
+type StatusConfig struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+}
+
+// StatusCluster is a member cluster's state.
+type StatusCluster struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
+}
+
+// StatusService is one GSLB service.
+type StatusService struct {
+	Name        string   `json:"name"`
+	Tenant      string   `json:"tenant"`
+	DomainNames []string `json:"domainNames"`
+	// TTL is the service's own; nil means the backend's default.
+	TTL          *uint32      `json:"ttl,omitempty"`
+	DownResponse string       `json:"downResponse,omitempty"`
+	Pools        []StatusPool `json:"pools"`
+}
+
+// StatusPool is a priority group of a service.
+type StatusPool struct {
+	Name      string         `json:"name"`
+	Priority  uint32         `json:"priority"`
+	Algorithm string         `json:"algorithm,omitempty"`
+	Members   []StatusMember `json:"members"`
+}
+
+// Member health values.
+const (
+	HealthUp      = "up"
+	HealthDown    = "down"
+	HealthUnknown = "unknown"
+)
+
+// StatusMember is one member of a pool.
+type StatusMember struct {
+	Cluster  string `json:"cluster"`
+	ID       string `json:"id"`
+	IP       string `json:"ip"`
+	PublicIP string `json:"publicIP,omitempty"`
+	Ratio    uint32 `json:"ratio"`
+	Enabled  bool   `json:"enabled"`
+	// Health is up, down or unknown (no monitor probes it) with the DNS
+	// backend; empty with Avi, whose controller decides.
+	Health string `json:"health,omitempty"`
+}
+
+// statusView is what the passes leave for Status, guarded by Operator.mu. It
+// keeps references rather than copies so that recording costs nothing; the
+// services and the health map are never modified once recorded.
+type statusView struct {
+	config     *StatusConfig // nil while no GSLBConfig is accepted
+	backend    string
+	controller string
+
+	synced   time.Time
+	services []*gslb.Service
+	// health holds the prober's states by probeKey (DNS); nil with Avi.
+	health      map[string]bool
+	probeHealth bool
+}
+
+// recordConfig keeps the accepted config's name and state at the end of a
+// pass. It must run on the pass's goroutine, the only one writing gc.
+func (o *Operator) recordConfig(gc *amkov1alpha1.GSLBConfig) {
+	var cfg *StatusConfig
+	backend, controller := "", ""
+	if gc != nil {
+		cfg = &StatusConfig{Name: gc.Name, State: gc.Status.State}
+		backend = "avi"
+		controller = gc.Spec.GSLBLeader.ControllerIP
+		if gc.Spec.DNS != nil {
+			backend, controller = "dns", ""
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if backend != "" && o.view.backend != "" && backend != o.view.backend {
+		// The other backend's services are no longer published.
+		o.view.synced, o.view.services, o.view.health, o.view.probeHealth = time.Time{}, nil, nil, false
+	}
+	if backend != "" {
+		o.view.backend = backend
+	}
+	o.view.config, o.view.controller = cfg, controller
+}
+
+// recordServices keeps the services a pass synced and, with the DNS backend,
+// the health it published them with.
+func (o *Operator) recordServices(services []*gslb.Service, health map[string]bool, probed bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.view.synced = time.Now()
+	o.view.services, o.view.health, o.view.probeHealth = services, health, probed
+}
+
+// Status returns a snapshot of what amko did. It is safe for concurrent use;
+// the view is built here, not at every pass, as it is rarely asked for.
+func (o *Operator) Status() Status {
+	clusters := o.members.Status() // under the registry's own lock
+	o.mu.Lock()
+	v := o.view
+	active, role := !o.writable.IsZero(), o.role
+	haveConfig, synced := o.state.config != nil, o.state.synced
+	dnsAddr := ""
+	if o.dns != nil && o.dns.listener != nil {
+		dnsAddr = o.dns.listener.Addr
+	}
+	o.mu.Unlock()
+	return buildStatus(v, active, role, haveConfig, synced, dnsAddr, clusters)
+}
+
+// buildStatus turns the recorded view into a Status.
+func buildStatus(v statusView, active bool, role Role, haveConfig, synced bool, dnsAddr string, clusters []members.Status) Status {
+	st := Status{Active: active, Role: role.String(), Ready: haveConfig && synced,
+		Clusters: []StatusCluster{}, Services: []StatusService{}}
+	switch {
+	case !haveConfig:
+		st.NotReady = "no accepted GSLBConfig"
+	case !synced:
+		st.NotReady = "not synced with the GSLB backend yet"
+	}
+	if haveConfig && v.config != nil {
+		c := *v.config
+		st.GSLBConfig = &c
+		st.Backend = &StatusBackend{Kind: v.backend, Controller: v.controller}
+		if v.backend == "dns" {
+			st.Backend.DNSAddr = dnsAddr
+		}
+	}
+	for _, c := range clusters {
+		st.Clusters = append(st.Clusters, StatusCluster{Name: c.Cluster, State: string(c.State), Error: c.Error})
+	}
+	if !v.synced.IsZero() {
+		t := v.synced.UTC().Truncate(time.Second)
+		st.LastSynced = &t
+		st.HealthSource = "controller"
+		if v.probeHealth {
+			st.HealthSource = "probes"
+		}
+	}
+
+	services := slices.Clone(v.services)
+	slices.SortFunc(services, func(a, b *gslb.Service) int {
+		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Name, b.Name))
+	})
+	for _, svc := range services {
+		s := StatusService{Name: svc.Name, Tenant: svc.Tenant, DomainNames: slices.Clone(svc.DomainNames),
+			TTL: svc.TTL, DownResponse: string(svc.Down.Type), Pools: []StatusPool{}}
+		if s.DomainNames == nil {
+			s.DomainNames = []string{}
+		}
+		for _, p := range svc.Pools {
+			sp := StatusPool{Name: p.Name, Priority: p.Priority, Algorithm: string(p.Algorithm), Members: []StatusMember{}}
+			for _, m := range p.Members {
+				sm := StatusMember{Cluster: m.Cluster, ID: m.ID, IP: addrString(m.IP), PublicIP: addrString(m.PublicIP),
+					Ratio: m.Ratio, Enabled: m.Enabled}
+				if v.probeHealth {
+					sm.Health = memberHealth(v.health, svc, m)
+				}
+				sp.Members = append(sp.Members, sm)
+			}
+			s.Pools = append(s.Pools, sp)
+		}
+		st.Services = append(st.Services, s)
+	}
+	return st
+}
+
+// memberHealth decides a member's health as the DNS backend does: down when
+// any monitor finds it down, up when one probes it, else unknown.
+func memberHealth(health map[string]bool, svc *gslb.Service, m gslb.Member) string {
+	h := HealthUnknown
+	for _, hm := range svc.HealthMonitors {
+		up, known := health[probeKey(svc, m, hm.Name)]
+		if !known {
+			continue
+		}
+		if !up {
+			return HealthDown
+		}
+		h = HealthUp
+	}
+	return h
+}
+
+// addrString is a's text, or "" when unset.
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
