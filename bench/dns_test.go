@@ -25,6 +25,7 @@ import (
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/probe"
 	dnsprovider "github.com/amko-project/amko/internal/provider/dns"
+	"github.com/amko-project/amko/test/backend"
 )
 
 const benchZone = "gslb.example.com"
@@ -126,20 +127,7 @@ func benchFailover(b *testing.B) {
 	addrs := []string{"127.0.0.41:18090", "127.0.0.42:18090"}
 	listeners := make([]net.Listener, len(addrs))
 	for i, a := range addrs {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			b.Fatal(err)
-		}
-		listeners[i] = l
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				_ = c.Close()
-			}
-		}()
+		listeners[i] = backend.TCP(b, a)
 	}
 	defer func() {
 		for _, l := range listeners {

@@ -28,6 +28,8 @@ import (
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/test/await"
+	"github.com/amko-project/amko/test/backend"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -122,25 +124,6 @@ func TestBadLogFormat(t *testing.T) {
 	}
 }
 
-// poll calls check until it returns nil or 30 s pass.
-func poll(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.After(30 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("%s: %v", what, err)
-		case <-tick.C:
-		}
-	}
-}
-
 // nonLoopbackIP is an IPv4 address of this host outside the loopback and
 // link-local ranges, or "".
 func nonLoopbackIP() string {
@@ -211,21 +194,8 @@ func TestStatus(t *testing.T) {
 	c := cl.Client
 	const fqdn, app = "status.gslb.example.com", "status-test"
 
-	backend, err := net.Listen("tcp", "127.0.0.31:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = backend.Close() }()
-	go func() {
-		for {
-			conn, err := backend.Accept()
-			if err != nil {
-				return
-			}
-			_ = conn.Close()
-		}
-	}()
-	port := int32(backend.Addr().(*net.TCPAddr).Port)
+	up := backend.TCP(t, "127.0.0.31:0")
+	port := int32(up.Addr().(*net.TCPAddr).Port)
 
 	if err := set.ConfigureDNS(ctx, "127.0.0.1:0", "gslb.example.com"); err != nil {
 		t.Fatal(err)
@@ -266,7 +236,7 @@ func TestStatus(t *testing.T) {
 	base := "http://" + l.Addr().String()
 
 	var st *operator.Status
-	poll(t, "the service with one member up and one down at /status", func() error {
+	await.Eventually(t, "the service with one member up and one down at /status", func() error {
 		var err error
 		if st, err = getStatus(base); err != nil {
 			return err
@@ -434,7 +404,7 @@ func TestStatusAvi(t *testing.T) {
 	l, stop := startAmko(t, "127.0.0.1")
 	defer stop()
 	base := "http://" + l.Addr().String()
-	poll(t, "the GSLB service at /status", func() error {
+	await.Eventually(t, "the GSLB service at /status", func() error {
 		st, err := getStatus(base)
 		if err != nil {
 			return err

@@ -34,6 +34,8 @@ import (
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/federation"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/test/await"
+	"github.com/amko-project/amko/test/backend"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -237,21 +239,7 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	backends := map[string]net.Listener{}
 	for i, cl := range []*clusters.Cluster{leaderCluster, follower} {
 		ip := fmt.Sprintf("127.0.0.%d", 41+i)
-		l, err := net.Listen("tcp", ip+":18091")
-		if err != nil {
-			t.Fatal(err)
-		}
-		backends[ip] = l
-		defer func() { _ = l.Close() }()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				_ = c.Close()
-			}
-		}()
+		backends[ip] = backend.TCP(t, ip+":18091")
 		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "shop",
 			Labels: map[string]string{"app": "gslb"}, Hostname: name, IP: ip,
 			Ports: []corev1.ServicePort{{Name: "tcp", Port: 18091, Protocol: corev1.ProtocolTCP}}}); err != nil {
@@ -320,8 +308,8 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 			return nil
 		}
 	}
-	eventually(t, "DNS answers with both clusters' members", answers("127.0.0.41", "127.0.0.42"))
-	eventually(t, "statuses written", func() error {
+	await.Eventually(t, "DNS answers with both clusters' members", answers("127.0.0.41", "127.0.0.42"))
+	await.Eventually(t, "statuses written", func() error {
 		var gc amkov1alpha1.GSLBConfig
 		if err := leaderCluster.Client.Get(ctx, client.ObjectKey{Namespace: "avi-system", Name: "gc-1"}, &gc); err != nil {
 			return err
@@ -338,7 +326,7 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, "federated to the follower", func() error {
+	await.Eventually(t, "federated to the follower", func() error {
 		var ac amkov1alpha1.AMKOCluster
 		if err := leaderCluster.Client.Get(ctx, client.ObjectKey{Namespace: "avi-system", Name: "amkocluster-federation"}, &ac); err != nil {
 			return err
@@ -359,7 +347,7 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 		var copied amkov1alpha1.GSLBHostRule
 		return follower.Client.Get(ctx, client.ObjectKeyFromObject(ghr), &copied)
 	})
-	eventually(t, "Events recorded as amko-sa", func() error {
+	await.Eventually(t, "Events recorded as amko-sa", func() error {
 		var events corev1.EventList
 		if err := leaderCluster.Client.List(ctx, &events, client.InNamespace("avi-system")); err != nil {
 			return err
@@ -374,8 +362,8 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 
 	// A backend stops: its member leaves the answers, with an Event and a metric.
 	_ = backends["127.0.0.42"].Close()
-	eventually(t, "the stopped member left the answers", answers("127.0.0.41"))
-	eventually(t, "MemberDown Event and metric", func() error {
+	await.Eventually(t, "the stopped member left the answers", answers("127.0.0.41"))
+	await.Eventually(t, "MemberDown Event and metric", func() error {
 		families, err := reg.Gather()
 		if err != nil {
 			return err
@@ -462,20 +450,6 @@ func freePort(t *testing.T) string {
 	}
 	t.Fatal("no port free for both UDP and TCP")
 	return ""
-}
-
-// eventually polls check until it returns nil or the deadline passes.
-func eventually(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = check(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s: %v", what, err)
 }
 
 // persistentVolumeClaim keeps AMKO's meaning: the claim is mounted at mountPath

@@ -17,6 +17,7 @@ import (
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	routev1 "github.com/amko-project/amko/api/route/v1"
 	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -74,7 +75,7 @@ func TestAviEndToEnd(t *testing.T) {
 			{Cluster: "cluster2-admin", Weight: 2, Priority: ptr(uint32(10))},
 		},
 	})
-	eventually(t, "GSLBConfig accepted", func() error {
+	await.Eventually(t, "GSLBConfig accepted", func() error {
 		var gc amkov1alpha1.GSLBConfig
 		if err := leader().Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: "gc-1"}, &gc); err != nil {
 			return err
@@ -98,7 +99,7 @@ func TestAviEndToEnd(t *testing.T) {
 		Host: host, Path: "/", IP: "10.0.3.1", AKO: ako(host, "virtualservice-3")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "GSLB service with three members", wantMembers(host, "10:10.0.1.1:8", "10:10.0.2.1:2", "10:10.0.3.1:1"))
+	await.Eventually(t, "GSLB service with three members", wantMembers(host, "10:10.0.1.1:8", "10:10.0.2.1:2", "10:10.0.3.1:1"))
 
 	gs := sim.Object("gslbservice", host)
 	if gs["created_by"] != "amko-"+amkoUUID || len(gs["health_monitor_refs"].([]any)) != 2 {
@@ -114,7 +115,7 @@ func TestAviEndToEnd(t *testing.T) {
 
 	// An address change in one cluster updates that member only.
 	setIngressIP(t, set.Clusters[1], "default", "shop", host, "10.0.2.9")
-	eventually(t, "member follows the status change", wantMembers(host, "10:10.0.1.1:8", "10:10.0.2.9:2", "10:10.0.3.1:1"))
+	await.Eventually(t, "member follows the status change", wantMembers(host, "10:10.0.1.1:8", "10:10.0.2.9:2", "10:10.0.3.1:1"))
 
 	// The traffic split edited: new ratio and priority.
 	gdp(t, amkov1alpha2.GDPSpec{
@@ -125,13 +126,13 @@ func TestAviEndToEnd(t *testing.T) {
 			{Cluster: "cluster2-admin", Weight: 5, Priority: ptr(uint32(20))},
 		},
 	})
-	eventually(t, "traffic split applied", wantMembers(host, "10:10.0.1.1:8", "20:10.0.2.9:5", "10:10.0.3.1:1"))
+	await.Eventually(t, "traffic split applied", wantMembers(host, "10:10.0.1.1:8", "20:10.0.2.9:5", "10:10.0.3.1:1"))
 
 	// A restart with everything in sync writes nothing.
 	stop()
 	sim.ClearJournal()
 	stop = startAmko(t)
-	eventually(t, "amko read the controller after the restart", func() error {
+	await.Eventually(t, "amko read the controller after the restart", func() error {
 		for _, e := range sim.Journal() {
 			if e.Method == "GET" && e.Path == "/api/gslbservice" {
 				return nil
@@ -151,7 +152,7 @@ func TestAviEndToEnd(t *testing.T) {
 	if err := leader().Client.Create(ctx, ghr); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "GSLBHostRule rejected", func() error {
+	await.Eventually(t, "GSLBHostRule rejected", func() error {
 		if err := leader().Client.Get(ctx, client.ObjectKeyFromObject(ghr), ghr); err != nil {
 			return err
 		}
@@ -164,7 +165,7 @@ func TestAviEndToEnd(t *testing.T) {
 	if err := leader().Client.Update(ctx, ghr); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "GSLBHostRule applied", func() error {
+	await.Eventually(t, "GSLBHostRule applied", func() error {
 		gs := sim.Object("gslbservice", host)
 		if fmt.Sprint(gs["ttl"]) != "60" {
 			return fmt.Errorf("ttl %v", gs["ttl"])
@@ -185,7 +186,7 @@ func TestAviEndToEnd(t *testing.T) {
 	if err := set.Clusters[2].Client.Delete(ctx, &routev1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "shop"}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "service deleted", func() error {
+	await.Eventually(t, "service deleted", func() error {
 		if sim.Object("gslbservice", host) != nil {
 			return fmt.Errorf("still there")
 		}

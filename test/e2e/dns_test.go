@@ -17,28 +17,10 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/test/await"
+	"github.com/amko-project/amko/test/backend"
 	"github.com/amko-project/amko/test/clusters"
 )
-
-// tcpBackend accepts connections on addr until closed: a member its TCP probe
-// finds up.
-func tcpBackend(t *testing.T, addr string) net.Listener {
-	t.Helper()
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	return l
-}
 
 // answers asks the DNS backend n times for name and counts the addresses.
 func answers(addr, name string, n int) (map[string]int, error) {
@@ -103,7 +85,7 @@ func TestDNSBackend(t *testing.T) {
 	backends := map[string]net.Listener{}
 	for i, cl := range set.Clusters[:2] {
 		ip := fmt.Sprintf("127.0.0.%d", 21+i)
-		backends[ip] = tcpBackend(t, ip+":18081")
+		backends[ip] = backend.TCP(t, ip+":18081")
 		// No AKO annotations: the DNS backend needs no Avi identifiers.
 		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "shop-dns",
 			Labels: map[string]string{"app": "dns"}, Hostname: name, IP: ip,
@@ -140,12 +122,12 @@ func TestDNSBackend(t *testing.T) {
 			return nil
 		}
 	}
-	eventually(t, "weighted answers", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
+	await.Eventually(t, "weighted answers", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
 	dnsAddr := amko.DNSAddr()
 
 	_ = backends["127.0.0.22"].Close()
-	eventually(t, "the failed member leaves the answers", want(map[string]int{"127.0.0.21": 3}))
-	eventually(t, "a MemberDown Event on the GSLBConfig", func() error {
+	await.Eventually(t, "the failed member leaves the answers", want(map[string]int{"127.0.0.21": 3}))
+	await.Eventually(t, "a MemberDown Event on the GSLBConfig", func() error {
 		var events corev1.EventList
 		if err := c.List(ctx, &events, client.InNamespace(clusters.Namespace)); err != nil {
 			return err
@@ -157,11 +139,11 @@ func TestDNSBackend(t *testing.T) {
 		}
 		return fmt.Errorf("no MemberDown event for 127.0.0.22 among %d", len(events.Items))
 	})
-	backends["127.0.0.22"] = tcpBackend(t, "127.0.0.22:18081")
-	eventually(t, "the recovered member is back", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
+	backends["127.0.0.22"] = backend.TCP(t, "127.0.0.22:18081")
+	await.Eventually(t, "the recovered member is back", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
 
 	gdp(t, split(1, 3))
-	eventually(t, "the split edit followed", want(map[string]int{"127.0.0.21": 1, "127.0.0.22": 3}))
+	await.Eventually(t, "the split edit followed", want(map[string]int{"127.0.0.21": 1, "127.0.0.22": 3}))
 
 	if amko.DNSAddr() != dnsAddr {
 		t.Errorf("the DNS endpoint moved from %s to %s: it must stay put while its configuration does", dnsAddr, amko.DNSAddr())

@@ -15,6 +15,7 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -30,7 +31,7 @@ func TestEvents(t *testing.T) {
 
 	wantEvent := func(kind, name, typ, reason, text string) {
 		t.Helper()
-		eventually(t, fmt.Sprintf("%s Event %s on %s %s", typ, reason, kind, name), func() error {
+		await.Eventually(t, fmt.Sprintf("%s Event %s on %s %s", typ, reason, kind, name), func() error {
 			var events corev1.EventList
 			if err := c.List(ctx, &events, client.InNamespace(clusters.Namespace)); err != nil {
 				return err
@@ -67,7 +68,7 @@ func TestEvents(t *testing.T) {
 	s.ingress(set.Clusters[0], clusters.Ingress{Namespace: "default", Name: "evt", Labels: map[string]string{"app": "evt-e2e"},
 		Rules: []clusters.IngressRule{{Host: host, IP: "10.70.0.1"}}, AKO: ako(host, "virtualservice-evt")})
 	wantEvent("GSLBConfig", clusters.GSLBConfigName, corev1.EventTypeWarning, "SyncFailed", "503")
-	eventually(t, "the refused write retried", wantMembers(host, "10:10.70.0.1:1"))
+	await.Eventually(t, "the refused write retried", wantMembers(host, "10:10.70.0.1:1"))
 
 	// An AMKOCluster: valid, then a member that cannot be federated to, then invalid.
 	ac := &amkov1alpha1.AMKOCluster{

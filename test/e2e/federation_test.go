@@ -19,6 +19,7 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -154,11 +155,11 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "the leader syncs", wantMembers(gs, "10:10.70.2.1:3", "10:10.70.3.1:1"))
+	await.Eventually(t, "the leader syncs", wantMembers(gs, "10:10.70.2.1:3", "10:10.70.3.1:1"))
 
 	// Federation: the followers hold the leader's GSLBConfig (with its uuid) and GDP.
 	for _, i := range []int{1, 2} {
-		eventually(t, fmt.Sprintf("configuration federated to %s", set.Clusters[i].Context), func() error {
+		await.Eventually(t, fmt.Sprintf("configuration federated to %s", set.Clusters[i].Context), func() error {
 			var gc amkov1alpha1.GSLBConfig
 			if err := set.Clusters[i].Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
 				return err
@@ -180,7 +181,7 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 	spec.TrafficSplit[0].Weight = 4
 	gdp(t, spec)
 	for _, i := range []int{1, 2} {
-		eventually(t, fmt.Sprintf("the GDP edit federated to %s", set.Clusters[i].Context), func() error {
+		await.Eventually(t, fmt.Sprintf("the GDP edit federated to %s", set.Clusters[i].Context), func() error {
 			var g amkov1alpha2.GlobalDeploymentPolicy
 			if err := set.Clusters[i].Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GDPName}, &g); err != nil {
 				return err
@@ -191,14 +192,14 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 			return nil
 		})
 	}
-	eventually(t, "the leader applies its edit", wantMembers(gs, "10:10.70.2.1:4", "10:10.70.3.1:1"))
-	eventually(t, "the leader's conditions", func() error {
+	await.Eventually(t, "the leader applies its edit", wantMembers(gs, "10:10.70.2.1:4", "10:10.70.3.1:1"))
+	await.Eventually(t, "the leader's conditions", func() error {
 		if got := condition(0, "GDP Federation"); !strings.HasPrefix(got, "federated to all valid clusters successfully") {
 			return fmt.Errorf("GDP Federation: %q", got)
 		}
 		return nil
 	})
-	eventually(t, "cluster2's amko is a follower", func() error {
+	await.Eventually(t, "cluster2's amko is a follower", func() error {
 		if r := follower.Role(); r != operator.RoleFollower {
 			return fmt.Errorf("role %v", r)
 		}
@@ -215,7 +216,7 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 	sim.ClearJournal()
 	promoted := time.Now()
 	setAMKOCluster(t, 1, true, "2.2.1")
-	eventually(t, "the new leader takes over and syncs", func() error {
+	await.Eventually(t, "the new leader takes over and syncs", func() error {
 		if r := follower.Role(); r != operator.RoleLeader {
 			return fmt.Errorf("role %v", r)
 		}
@@ -239,14 +240,14 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 
 	// Application changes flow again, from the new leader.
 	setIP(set.Clusters[1], "10.70.2.9")
-	eventually(t, "the new leader applies changes", wantMembers(gs, "10:10.70.2.9:4", "10:10.70.3.1:1"))
+	await.Eventually(t, "the new leader applies changes", wantMembers(gs, "10:10.70.2.9:4", "10:10.70.3.1:1"))
 
 	// The old leader comes back, still marked leader: both sides see the conflict
 	// and neither writes.
 	set.Clusters[0].SetReachable(true)
 	old, stopOld := runAmkoIn(t, set.Clusters[0])
 	defer stopOld()
-	eventually(t, "the conflict is reported on both sides", func() error {
+	await.Eventually(t, "the conflict is reported on both sides", func() error {
 		if old.Role() != operator.RoleConflict || follower.Role() != operator.RoleConflict {
 			return fmt.Errorf("roles: old %v, new %v", old.Role(), follower.Role())
 		}
@@ -270,7 +271,7 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 
 	// The admin demotes the old leader: federation resumes from the new one.
 	setAMKOCluster(t, 0, false, "2.2.1")
-	eventually(t, "the new leader leads again and applies the pending changes",
+	await.Eventually(t, "the new leader leads again and applies the pending changes",
 		wantMembers(gs, "10:10.70.2.8:4", "10:10.70.3.8:1"))
 	if old.Role() != operator.RoleFollower {
 		t.Errorf("the old leader is %v, want follower", old.Role())

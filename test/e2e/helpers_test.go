@@ -30,6 +30,7 @@ import (
 	routev1 "github.com/amko-project/amko/api/route/v1"
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -233,7 +234,7 @@ func (s *scenario) track(names ...string) { s.services = append(s.services, name
 func (s *scenario) checkClean() {
 	s.t.Helper()
 	for _, name := range s.services {
-		eventually(s.t, "cleanup removes "+name, noService(name))
+		await.Eventually(s.t, "cleanup removes "+name, noService(name))
 	}
 }
 
@@ -249,7 +250,7 @@ func (s *scenario) cleanup(cl *clusters.Cluster, obj client.Object) {
 // gdpStatus waits for the GlobalDeploymentPolicy's status.
 func (s *scenario) gdpStatus(want string) {
 	s.t.Helper()
-	eventually(s.t, "GDP status "+want, func() error {
+	await.Eventually(s.t, "GDP status "+want, func() error {
 		var obj amkov1alpha2.GlobalDeploymentPolicy
 		if err := leader().Client.Get(s.ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: "global-gdp"}, &obj); err != nil {
 			return err
@@ -385,7 +386,7 @@ func (s *scenario) gslbHostRule(name string, spec amkov1alpha1.GSLBHostRuleSpec)
 // gslbHostRuleStatus waits for a GSLBHostRule's status.
 func (s *scenario) gslbHostRuleStatus(name, status, msg string) {
 	s.t.Helper()
-	eventually(s.t, "GSLBHostRule "+name+" "+status, func() error {
+	await.Eventually(s.t, "GSLBHostRule "+name+" "+status, func() error {
 		var ghr amkov1alpha1.GSLBHostRule
 		if err := leader().Client.Get(s.ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: name}, &ghr); err != nil {
 			return err
@@ -465,7 +466,7 @@ func (s *scenario) quiet(cl *clusters.Cluster, m marker) int {
 	s.quiets++
 	name := fmt.Sprintf("quiet-%d-%s", s.quiets, strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(s.t.Name())))
 	m.move(alt)
-	eventually(s.t, "quiet: first move applied", hasMember(m.service, alt))
+	await.Eventually(s.t, "quiet: first move applied", hasMember(m.service, alt))
 	gs := sim.Object("gslbservice", m.service)
 	uuid := text(gs, "uuid")
 
@@ -476,19 +477,19 @@ func (s *scenario) quiet(cl *clusters.Cluster, m marker) int {
 	s.ingress(cl, unrelated)
 	s.setIngressLabels(cl, "default", name, map[string]string{"e2e": "relabelled"})
 	m.move(m.ip)
-	eventually(s.t, "quiet: second move applied", hasMember(m.service, m.ip))
+	await.Eventually(s.t, "quiet: second move applied", hasMember(m.service, m.ip))
 	if err := cl.Client.Delete(s.ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}); err != nil {
 		s.t.Fatal(err)
 	}
 	m.move(alt)
-	eventually(s.t, "quiet: third move applied", hasMember(m.service, alt))
+	await.Eventually(s.t, "quiet: third move applied", hasMember(m.service, alt))
 	m.move(m.ip)
-	eventually(s.t, "quiet: fourth move applied", hasMember(m.service, m.ip))
+	await.Eventually(s.t, "quiet: fourth move applied", hasMember(m.service, m.ip))
 
 	// The journal records a request once it is answered, just after the
 	// controller's object changed: wait for the last move's entry.
 	var writes []avisim.JournalEntry
-	eventually(s.t, "quiet: three writes journalled", func() error {
+	await.Eventually(s.t, "quiet: three writes journalled", func() error {
 		if writes = sim.Writes(); len(writes) < 3 {
 			return fmt.Errorf("%d writes", len(writes))
 		}

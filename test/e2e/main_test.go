@@ -93,17 +93,3 @@ func gdp(t *testing.T, spec amkov1alpha2.GDPSpec) {
 		t.Fatal(err)
 	}
 }
-
-// eventually polls check until it returns nil or the deadline passes.
-func eventually(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = check(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s: %v", what, err)
-}

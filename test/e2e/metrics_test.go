@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -69,11 +70,11 @@ func TestMetrics(t *testing.T) {
 		s.ingress(cl, clusters.Ingress{Namespace: "default", Name: "met", Labels: map[string]string{"app": "met-e2e"},
 			Rules: []clusters.IngressRule{{Host: host, IP: fmt.Sprintf("10.71.0.%d", i+1)}}, AKO: ako(host, fmt.Sprintf("virtualservice-met-%d", i+1))})
 	}
-	eventually(t, "service with both members", wantMembers(host, "10:10.71.0.1:1", "10:10.71.0.2:1"))
+	await.Eventually(t, "service with both members", wantMembers(host, "10:10.71.0.1:1", "10:10.71.0.2:1"))
 
 	want := func(name string, labels map[string]string, check func(float64) bool, what string) {
 		t.Helper()
-		eventually(t, fmt.Sprintf("%s%v %s", name, labels, what), func() error {
+		await.Eventually(t, fmt.Sprintf("%s%v %s", name, labels, what), func() error {
 			v, ok := metricValue(t, reg, name, labels)
 			if !ok || !check(v) {
 				return fmt.Errorf("value %v (present %v)", v, ok)

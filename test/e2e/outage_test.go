@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -32,7 +33,7 @@ func TestMemberClusterOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "both members", wantMembers(host, "10:10.50.1.1:1", "10:10.50.2.1:1"))
+	await.Eventually(t, "both members", wantMembers(host, "10:10.50.1.1:1", "10:10.50.2.1:1"))
 
 	lost := set.Clusters[1]
 	lost.SetReachable(false)
@@ -42,17 +43,17 @@ func TestMemberClusterOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	setIngressIP(t, set.Clusters[0], "default", "outage", host, "10.50.1.9")
-	eventually(t, "the reachable cluster's change applied, the lost cluster's member kept",
+	await.Eventually(t, "the reachable cluster's change applied, the lost cluster's member kept",
 		wantMembers(host, "10:10.50.1.9:1", "10:10.50.2.1:1"))
 	// A second pass, well after the deletion, still keeps it.
 	setIngressIP(t, set.Clusters[0], "default", "outage", host, "10.50.1.8")
-	eventually(t, "still kept after another change", wantMembers(host, "10:10.50.1.8:1", "10:10.50.2.1:1"))
+	await.Eventually(t, "still kept after another change", wantMembers(host, "10:10.50.1.8:1", "10:10.50.2.1:1"))
 
 	lost.SetReachable(true)
-	eventually(t, "the lost cluster's deletion seen once it answers", wantMembers(host, "10:10.50.1.8:1"))
+	await.Eventually(t, "the lost cluster's deletion seen once it answers", wantMembers(host, "10:10.50.1.8:1"))
 
 	if err := set.Clusters[0].Client.Delete(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "outage"}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "service removed", wantMembers(host))
+	await.Eventually(t, "service removed", wantMembers(host))
 }

@@ -15,6 +15,7 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -37,7 +38,7 @@ func TestPolicyStatuses(t *testing.T) {
 		AKO: ako(host, "virtualservice-p")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "service from the accepted GDP", wantMembers(host, "10:10.60.0.1:3"))
+	await.Eventually(t, "service from the accepted GDP", wantMembers(host, "10:10.60.0.1:3"))
 
 	gdpStatus := func(name, want string) func() error {
 		return func() error {
@@ -51,15 +52,15 @@ func TestPolicyStatuses(t *testing.T) {
 			return nil
 		}
 	}
-	eventually(t, "GDP accepted", gdpStatus("global-gdp", "success"))
+	await.Eventually(t, "GDP accepted", gdpStatus("global-gdp", "success"))
 
 	// An invalid edit: refused with AMKO's text, an Event, and the old policy kept.
 	bad := selectAll
 	bad.MatchClusters = []amkov1alpha2.ClusterProperty{{Cluster: "abc"}}
 	bad.TrafficSplit = []amkov1alpha2.TrafficSplitElem{{Cluster: "cluster1-admin", Weight: 7}}
 	gdp(t, bad)
-	eventually(t, "invalid GDP refused", gdpStatus("global-gdp", "cluster context abc not present in GSLBConfig"))
-	eventually(t, "Event on the GDP", func() error {
+	await.Eventually(t, "invalid GDP refused", gdpStatus("global-gdp", "cluster context abc not present in GSLBConfig"))
+	await.Eventually(t, "Event on the GDP", func() error {
 		var events corev1.EventList
 		if err := c.List(ctx, &events, client.InNamespace(clusters.Namespace)); err != nil {
 			return err
@@ -76,7 +77,7 @@ func TestPolicyStatuses(t *testing.T) {
 		t.Errorf("the last accepted policy should stay in effect: %v", err)
 	}
 	gdp(t, selectAll)
-	eventually(t, "GDP accepted again", gdpStatus("global-gdp", "success"))
+	await.Eventually(t, "GDP accepted again", gdpStatus("global-gdp", "success"))
 
 	// A second GDP and a second GSLBConfig are refused.
 	second := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "second-gdp"}, Spec: selectAll}
@@ -84,14 +85,14 @@ func TestPolicyStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = c.Delete(ctx, second) }()
-	eventually(t, "second GDP refused", gdpStatus("second-gdp", "a GDP object already exists, can't add another"))
+	await.Eventually(t, "second GDP refused", gdpStatus("second-gdp", "a GDP object already exists, can't add another"))
 	gc2 := &amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "gc-2"},
 		Spec: amkov1alpha1.GSLBConfigSpec{GSLBLeader: amkov1alpha1.GSLBLeader{ControllerIP: "10.1.1.1", Credentials: "x"}}}
 	if err := c.Create(ctx, gc2); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = c.Delete(ctx, gc2) }()
-	eventually(t, "second GSLBConfig refused", func() error {
+	await.Eventually(t, "second GSLBConfig refused", func() error {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(gc2), gc2); err != nil {
 			return err
 		}
@@ -104,5 +105,5 @@ func TestPolicyStatuses(t *testing.T) {
 	if err := set.Clusters[0].Client.Delete(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "policy"}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "service removed", wantMembers(host))
+	await.Eventually(t, "service removed", wantMembers(host))
 }

@@ -21,6 +21,7 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -96,7 +97,7 @@ func TestLoadBalancerServices(t *testing.T) {
 	for k, v := range commonMonitorFields {
 		tcpWant[k] = v
 	}
-	eventually(t, "one GSLB service for the TCP service of two clusters, with its TCP monitor", all(
+	await.Eventually(t, "one GSLB service for the TCP service of two clusters, with its TCP monitor", all(
 		wantMembers(tcpHost, "10:10.1.1.1:1", "10:10.1.2.1:1"),
 		wantMonitorRefs(tcpHost, tcpHM),
 		func() error { return checkFields("monitor", sim.Object("healthmonitor", tcpHM), tcpWant) },
@@ -131,7 +132,7 @@ func TestLoadBalancerServices(t *testing.T) {
 	if err := c1.Client.Update(s.ctx, &svc); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "monitor on the new lowest port", func() error {
+	await.Eventually(t, "monitor on the new lowest port", func() error {
 		return checkFields("monitor", sim.Object("healthmonitor", tcpHM), map[string]string{"monitor_port": "6432"})
 	})
 
@@ -148,7 +149,7 @@ func TestLoadBalancerServices(t *testing.T) {
 	for k, v := range commonMonitorFields {
 		udpWant[k] = v
 	}
-	eventually(t, "UDP service with a UDP monitor", all(
+	await.Eventually(t, "UDP service with a UDP monitor", all(
 		wantMembers(udpHost, "10:10.1.1.53:1"),
 		wantMonitorRefs(udpHost, udpHM),
 		func() error { return checkFields("monitor", sim.Object("healthmonitor", udpHM), udpWant) },
@@ -183,29 +184,29 @@ func TestSelection(t *testing.T) {
 		AKO: ako(host, "virtualservice-sel-3")})
 
 	// appSelector only: the labelled objects of every cluster, in any namespace.
-	eventually(t, "appSelector selects the labelled objects", wantMembers(host, "10:10.2.1.1:1", "10:10.2.2.1:1", "10:10.2.3.1:1"))
+	await.Eventually(t, "appSelector selects the labelled objects", wantMembers(host, "10:10.2.1.1:1", "10:10.2.2.1:1", "10:10.2.3.1:1"))
 	if got, want := descriptionSet(sim.Object("gslbservice", host)),
 		"INGRESS/cluster1-admin/e2e-sel/in/sel.example.com,INGRESS/cluster2-admin/e2e-sel/in/sel.example.com,ROUTE/cluster3-admin/e2e-sel/rt"; got != want {
 		t.Errorf("description = %q, want %q", got, want)
 	}
 	s.setIngressLabels(c2, ns, "in", map[string]string{"app": "other"})
-	eventually(t, "a relabelled Ingress leaves", wantMembers(host, "10:10.2.1.1:1", "10:10.2.3.1:1"))
+	await.Eventually(t, "a relabelled Ingress leaves", wantMembers(host, "10:10.2.1.1:1", "10:10.2.3.1:1"))
 	s.setIngressLabels(c2, ns, "in", app)
-	eventually(t, "and comes back", wantMembers(host, "10:10.2.1.1:1", "10:10.2.2.1:1", "10:10.2.3.1:1"))
+	await.Eventually(t, "and comes back", wantMembers(host, "10:10.2.1.1:1", "10:10.2.2.1:1", "10:10.2.3.1:1"))
 
 	// namespaceSelector only: every object of the selected namespaces, labelled or not.
 	gdp(t, amkov1alpha2.GDPSpec{
 		MatchRules:    amkov1alpha2.MatchRules{NamespaceSelector: amkov1alpha2.NamespaceSelector{Label: team}},
 		MatchClusters: allClusters(),
 	})
-	eventually(t, "no namespace labelled: nothing selected", noService(host))
+	await.Eventually(t, "no namespace labelled: nothing selected", noService(host))
 	s.labelNamespace(c1, ns, team)
-	eventually(t, "the labelled namespace's objects", wantMembers(host, "10:10.2.1.1:1", "10:10.2.1.9:1"))
+	await.Eventually(t, "the labelled namespace's objects", wantMembers(host, "10:10.2.1.1:1", "10:10.2.1.9:1"))
 	s.labelNamespace(c3, ns, team)
-	eventually(t, "a namespace labelled in another cluster adds its objects",
+	await.Eventually(t, "a namespace labelled in another cluster adds its objects",
 		wantMembers(host, "10:10.2.1.1:1", "10:10.2.1.9:1", "10:10.2.3.1:1"))
 	s.labelNamespace(c1, ns, nil)
-	eventually(t, "a namespace unlabelled removes its objects", wantMembers(host, "10:10.2.3.1:1"))
+	await.Eventually(t, "a namespace unlabelled removes its objects", wantMembers(host, "10:10.2.3.1:1"))
 
 	// Both: labelled objects in selected namespaces.
 	s.labelNamespace(c1, ns, team)
@@ -214,7 +215,7 @@ func TestSelection(t *testing.T) {
 			NamespaceSelector: amkov1alpha2.NamespaceSelector{Label: team}},
 		MatchClusters: allClusters(),
 	})
-	eventually(t, "both selectors: labelled objects of labelled namespaces", wantMembers(host, "10:10.2.1.1:1", "10:10.2.3.1:1"))
+	await.Eventually(t, "both selectors: labelled objects of labelled namespaces", wantMembers(host, "10:10.2.1.1:1", "10:10.2.3.1:1"))
 
 	// A cluster dropped from matchClusters takes its members along.
 	gdp(t, amkov1alpha2.GDPSpec{
@@ -222,7 +223,7 @@ func TestSelection(t *testing.T) {
 			NamespaceSelector: amkov1alpha2.NamespaceSelector{Label: team}},
 		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}},
 	})
-	eventually(t, "cluster3 dropped", wantMembers(host, "10:10.2.1.1:1"))
+	await.Eventually(t, "cluster3 dropped", wantMembers(host, "10:10.2.1.1:1"))
 
 	s.quiet(c1, ingressMarker(t, c1, ns, "in", host, "10.2.1.1"))
 
@@ -234,7 +235,7 @@ func TestSelection(t *testing.T) {
 		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: app}},
 		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin", SyncVipOnly: true}},
 	})
-	eventually(t, "syncVipOnly: address-only members", all(
+	await.Eventually(t, "syncVipOnly: address-only members", all(
 		wantMembers(host, "10:10.2.1.1:1", "10:10.2.2.1:1"),
 		wantMembers(vip, "10:10.2.2.7:1"),
 		func() error {
@@ -250,7 +251,7 @@ func TestSelection(t *testing.T) {
 		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: app}},
 		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}},
 	})
-	eventually(t, "without syncVipOnly, an object without AKO's identifiers is refused", all(
+	await.Eventually(t, "without syncVipOnly, an object without AKO's identifiers is refused", all(
 		noService(vip), hasMember(host, "10.2.2.1")))
 
 	// Deleting the GDP, AMKO's documented way to clean up, removes every service.
@@ -258,7 +259,7 @@ func TestSelection(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "global-gdp"}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "no GDP: no service", noService(host))
+	await.Eventually(t, "no GDP: no service", noService(host))
 }
 
 // One HTTP monitor per path; HTTPS on 443 for all paths when any member is TLS;
@@ -291,7 +292,7 @@ func TestPathMonitors(t *testing.T) {
 		}
 		return w
 	}
-	eventually(t, "one HTTP monitor per path", all(
+	await.Eventually(t, "one HTTP monitor per path", all(
 		wantMembers(plain, "10:10.3.1.1:1", "10:10.3.2.1:1"),
 		wantMonitorRefs(plain, root, api),
 		func() error { return checkFields("monitor", sim.Object("healthmonitor", root), httpWant(root, "/")) },
@@ -307,7 +308,7 @@ func TestPathMonitors(t *testing.T) {
 	if err := c1.Client.Update(s.ctx, &ing); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the removed path's monitor is deleted", all(
+	await.Eventually(t, "the removed path's monitor is deleted", all(
 		wantMonitorRefs(plain, root),
 		func() error {
 			if sim.Object("healthmonitor", api) != nil {
@@ -331,7 +332,7 @@ func TestPathMonitors(t *testing.T) {
 			"description":                      "created by: amko, gsname: " + secure + ", path: " + path + ", protocol: https",
 		}
 	}
-	eventually(t, "HTTPS monitors on 443", all(
+	await.Eventually(t, "HTTPS monitors on 443", all(
 		wantMembers(secure, "10:10.3.1.2:1", "10:10.3.2.2:1"),
 		wantMonitorRefs(secure, sRoot, sLogin),
 		func() error { return checkFields("monitor", sim.Object("healthmonitor", sRoot), httpsWant("/")) },
@@ -342,7 +343,7 @@ func TestPathMonitors(t *testing.T) {
 	s.ingress(c1, clusters.Ingress{Namespace: ns, Name: "annotated", Labels: labels,
 		Annotations: map[string]string{akov1beta1.AnnotationEnableTLS: "true"},
 		Rules:       []clusters.IngressRule{{Host: annotated, IP: "10.3.1.3"}}, AKO: ako(annotated, "virtualservice-hm-5")})
-	eventually(t, "enable-tls: HTTPS monitor", wantMonitorRefs(annotated, pathMonitor("https", annotated, "/")))
+	await.Eventually(t, "enable-tls: HTTPS monitor", wantMonitorRefs(annotated, pathMonitor("https", annotated, "/")))
 
 	// TLS removed: back to HTTP, and the HTTPS monitors are deleted.
 	if err := c1.Client.Get(s.ctx, client.ObjectKey{Namespace: ns, Name: "secure"}, &ing); err != nil {
@@ -353,7 +354,7 @@ func TestPathMonitors(t *testing.T) {
 		t.Fatal(err)
 	}
 	hRoot, hLogin := pathMonitor("http", secure, "/"), pathMonitor("http", secure, "/login")
-	eventually(t, "TLS flip: HTTP monitors, HTTPS ones deleted", all(
+	await.Eventually(t, "TLS flip: HTTP monitors, HTTPS ones deleted", all(
 		wantMonitorRefs(secure, hRoot, hLogin),
 		func() error {
 			return checkFields("monitor", sim.Object("healthmonitor", hLogin), map[string]string{
@@ -395,7 +396,7 @@ func TestPassthrough(t *testing.T) {
 	for k, v := range commonMonitorFields {
 		ptWant[k] = v
 	}
-	eventually(t, "passthrough routes share the passthrough monitor", all(
+	await.Eventually(t, "passthrough routes share the passthrough monitor", all(
 		wantMembers(a, "10:10.4.3.1:1"), wantMembers(b, "10:10.4.3.2:1"),
 		wantMonitorRefs(a, pt), wantMonitorRefs(b, pt),
 		func() error { return checkFields("monitor", sim.Object("healthmonitor", pt), ptWant) },
@@ -417,13 +418,13 @@ func TestPassthrough(t *testing.T) {
 	s.ingress(c1, clusters.Ingress{Namespace: ns, Name: "ing", Labels: labels,
 		Annotations: map[string]string{akov1beta1.AnnotationPassthrough: "true"},
 		Rules:       []clusters.IngressRule{{Host: annotated, IP: "10.4.1.1", Paths: []string{"/x"}}}, AKO: ako(annotated, "virtualservice-pt-3")})
-	eventually(t, "passthrough-annotated Ingress in default mode: path monitor", all(
+	await.Eventually(t, "passthrough-annotated Ingress in default mode: path monitor", all(
 		wantMembers(annotated, "10:10.4.1.1:1"),
 		wantMonitorRefs(annotated, pathMonitor("http", annotated, "/x"))))
 
 	// One passthrough service gone: the shared monitor stays for the other.
 	s.deleteRoute(c3, ns, "a")
-	eventually(t, "route a's service deleted", noService(a))
+	await.Eventually(t, "route a's service deleted", noService(a))
 	if sim.Object("healthmonitor", pt) == nil {
 		t.Errorf("the shared passthrough monitor was deleted while %s still uses it", b)
 	}
@@ -480,7 +481,7 @@ func TestMonitorTemplateAndRefs(t *testing.T) {
 			"description":                     "created by: amko, gsname: " + host + ", path: " + path + ", protocol: http, created from: " + templateName,
 		}
 	}
-	eventually(t, "path monitors from the template", all(
+	await.Eventually(t, "path monitors from the template", all(
 		wantMembers(host, "10:10.5.1.1:1", "10:10.5.2.1:1"),
 		wantMonitorRefs(host, root, status),
 		func() error { return checkFields("monitor", sim.Object("healthmonitor", root), tmplWant("/")) },
@@ -504,7 +505,7 @@ func TestMonitorTemplateAndRefs(t *testing.T) {
 	refs.HealthMonitorRefs = []string{"System-GSLB-TCP"}
 	gdp(t, refs)
 	s.gdpStatus(amkov1alpha2.GDPStatusSuccess)
-	eventually(t, "custom monitor refs replace amko's monitors", all(
+	await.Eventually(t, "custom monitor refs replace amko's monitors", all(
 		wantMonitorRefs(host, "System-GSLB-TCP"),
 		func() error {
 			return checkFields("GSLB service", sim.Object("gslbservice", host), map[string]string{"groups.0.min_health_monitors_up": "2"})
@@ -518,7 +519,7 @@ func TestMonitorTemplateAndRefs(t *testing.T) {
 
 	// No refs, no template: AMKO's default monitors again.
 	gdp(t, appGDP("tmpl-e2e"))
-	eventually(t, "default monitors again", all(
+	await.Eventually(t, "default monitors again", all(
 		wantMonitorRefs(host, root, status),
 		func() error {
 			return checkFields("monitor", sim.Object("healthmonitor", status), map[string]string{
@@ -566,7 +567,7 @@ func TestGSLBHostRuleOverrides(t *testing.T) {
 			}
 			return nil
 		})
-	eventually(t, "the GDP's values", gdpValues)
+	await.Eventually(t, "the GDP's values", gdpValues)
 
 	s.gslbHostRule("ghr-e2e", amkov1alpha1.GSLBHostRuleSpec{
 		Fqdn: host, TTL: ptr(120),
@@ -579,7 +580,7 @@ func TestGSLBHostRuleOverrides(t *testing.T) {
 		PublicIP:              []amkov1alpha1.PublicIPElem{{Cluster: "cluster1-admin", IP: "203.0.113.10"}},
 	})
 	s.gslbHostRuleStatus("ghr-e2e", amkov1alpha1.GSLBHostRuleAccepted, "")
-	eventually(t, "the GSLBHostRule's values", all(
+	await.Eventually(t, "the GSLBHostRule's values", all(
 		wantMembers(host, "20:10.6.1.1:7", "1:10.6.2.1:3"),
 		func() error {
 			gs := sim.Object("gslbservice", host)
@@ -612,7 +613,7 @@ func TestGSLBHostRuleOverrides(t *testing.T) {
 	if err := leader().Client.Delete(s.ctx, &amkov1alpha1.GSLBHostRule{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "ghr-e2e"}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "back to the GDP's values", gdpValues)
+	await.Eventually(t, "back to the GDP's values", gdpValues)
 
 	// Site persistence from a GSLBHostRule, on a TLS service: without a PKI
 	// profile named anywhere, AMKO takes the controller's first federated one
@@ -621,13 +622,13 @@ func TestGSLBHostRuleOverrides(t *testing.T) {
 	s.track(tlsHost)
 	s.ingress(c1, clusters.Ingress{Namespace: ns, Name: "tls", Labels: labels, TLSHosts: []string{tlsHost},
 		Rules: []clusters.IngressRule{{Host: tlsHost, IP: "10.6.1.2"}}, AKO: ako(tlsHost, "virtualservice-ghr-3")})
-	eventually(t, "TLS service without site persistence", func() error {
+	await.Eventually(t, "TLS service without site persistence", func() error {
 		return checkFields("GSLB service", sim.Object("gslbservice", tlsHost), map[string]string{"site_persistence_enabled": "false"})
 	})
 	s.gslbHostRule("ghr-e2e-sp", amkov1alpha1.GSLBHostRuleSpec{Fqdn: tlsHost,
 		SitePersistence: &amkov1alpha1.SitePersistence{Enabled: true, ProfileRef: "gap-1"}})
 	s.gslbHostRuleStatus("ghr-e2e-sp", amkov1alpha1.GSLBHostRuleAccepted, "")
-	eventually(t, "site persistence from the GSLBHostRule, with the default PKI profile", func() error {
+	await.Eventually(t, "site persistence from the GSLBHostRule, with the default PKI profile", func() error {
 		gs := sim.Object("gslbservice", tlsHost)
 		if err := checkFields("GSLB service", gs, map[string]string{"site_persistence_enabled": "true"}); err != nil {
 			return fmt.Errorf("%w (last refusal: %s)", err, lastRefusal())
@@ -659,7 +660,7 @@ func TestTenants(t *testing.T) {
 			AKO:   akoIn("team-a", host, fmt.Sprintf("virtualservice-tenant-%d", i+1))})
 	}
 	hm := pathMonitor("http", host, "/")
-	eventually(t, "service in tenant team-a", all(
+	await.Eventually(t, "service in tenant team-a", all(
 		wantMembers(host, "10:10.7.1.1:1", "10:10.7.2.1:1"),
 		wantMonitorRefs(host, hm),
 		func() error {
@@ -698,7 +699,7 @@ func TestTenants(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "service moved to tenant team-b", all(
+	await.Eventually(t, "service moved to tenant team-b", all(
 		wantMembers(host, "10:10.7.1.1:1", "10:10.7.2.1:1"),
 		wantMonitorRefs(host, hm),
 		func() error {
@@ -786,11 +787,11 @@ func TestHostRuleAliasesAndCustomFQDN(t *testing.T) {
 	s.ingress(c1, clusters.Ingress{Namespace: ns, Name: "web", Labels: labels,
 		Rules: []clusters.IngressRule{{Host: web, IP: "10.8.1.1"}}, AKO: ako(web, "virtualservice-hr-1")})
 	s.hostRule(c1, ns, "web", akov1beta1.HostRuleVirtualHost{Fqdn: web, Aliases: []string{alias2, alias1}}, akov1beta1.HostRuleAccepted)
-	eventually(t, "aliases become domain names", wantDomains(web, alias2, alias1))
+	await.Eventually(t, "aliases become domain names", wantDomains(web, alias2, alias1))
 	s.updateHostRule(c1, ns, "web", func(hr *akov1beta1.HostRule) { hr.Spec.VirtualHost.Aliases = []string{alias3} })
-	eventually(t, "aliases replaced", wantDomains(web, alias3))
+	await.Eventually(t, "aliases replaced", wantDomains(web, alias3))
 	s.updateHostRule(c1, ns, "web", func(hr *akov1beta1.HostRule) { hr.Status.Status = "Rejected" })
-	eventually(t, "a rejected HostRule's aliases are dropped", wantDomains(web))
+	await.Eventually(t, "a rejected HostRule's aliases are dropped", wantDomains(web))
 
 	// Custom global FQDN mode, which AMKO reads at start.
 	t.Cleanup(func() { setCustomGlobalFQDN(t, false) })
@@ -813,18 +814,18 @@ func TestHostRuleAliasesAndCustomFQDN(t *testing.T) {
 	s.hostRule(c1, ns, "pt", akov1beta1.HostRuleVirtualHost{Fqdn: pt,
 		Gslb: &akov1beta1.HostRuleGSLB{Fqdn: globalPT}}, akov1beta1.HostRuleAccepted)
 
-	eventually(t, "one service named after the global FQDN", all(
+	await.Eventually(t, "one service named after the global FQDN", all(
 		wantMembers(global, "10:10.8.1.1:1", "10:10.8.3.1:1"),
 		wantDomains(global, alias1, alias2),
 		wantMonitorRefs(global, pathMonitor("http", global, "/")),
 		noService(web)))
 	s.updateHostRule(c1, ns, "web", func(hr *akov1beta1.HostRule) { hr.Spec.VirtualHost.Gslb.IncludeAliases = false })
-	eventually(t, "includeAliases off", wantDomains(global))
+	await.Eventually(t, "includeAliases off", wantDomains(global))
 	// A HostRule's certificate makes its host TLS: HTTPS monitors.
 	s.updateHostRule(c1, ns, "web", func(hr *akov1beta1.HostRule) {
 		hr.Spec.VirtualHost.TLS = &akov1beta1.HostRuleTLS{SSLKeyCertificate: akov1beta1.HostRuleSSLKeyCertificate{Name: "web-cert", Type: "secret"}}
 	})
-	eventually(t, "HostRule TLS: HTTPS monitor", wantMonitorRefs(global, pathMonitor("https", global, "/")))
+	await.Eventually(t, "HostRule TLS: HTTPS monitor", wantMonitorRefs(global, pathMonitor("https", global, "/")))
 
 	s.quiet(c1, marker{service: global, ip: "10.8.1.1", move: func(ip string) { setIngressIP(t, c1, ns, "web", web, ip) }})
 	for _, name := range []string{noGlobal, pt, globalPT, web3} {
@@ -836,7 +837,7 @@ func TestHostRuleAliasesAndCustomFQDN(t *testing.T) {
 	// Back to the default mode: services named after the local FQDNs again.
 	setCustomGlobalFQDN(t, false)
 	s.restart()
-	eventually(t, "default mode again", all(
+	await.Eventually(t, "default mode again", all(
 		noService(global),
 		wantDomains(web, alias2, alias1),
 		wantMembers(web3, "10:10.8.3.1:1"),
@@ -875,7 +876,7 @@ func TestControllerFaults(t *testing.T) {
 			AKO:   ako(host, fmt.Sprintf("virtualservice-flt-%d", i+1))})
 	}
 	root, pathA := pathMonitor("http", host, "/"), pathMonitor("http", host, "/a")
-	eventually(t, "desired state despite the faults", all(
+	await.Eventually(t, "desired state despite the faults", all(
 		wantMembers(host, "10:10.9.1.1:1", "10:10.9.2.1:1"),
 		wantMonitorRefs(host, root, pathA)))
 
@@ -935,7 +936,7 @@ func TestControllerFaults(t *testing.T) {
 		t.Error("no session to expire")
 	}
 	setIngressIP(t, c2, ns, "web", host, "10.9.2.2")
-	eventually(t, "update after the session expired", wantMembers(host, "10:10.9.1.1:1", "10:10.9.2.2:1"))
+	await.Eventually(t, "update after the session expired", wantMembers(host, "10:10.9.1.1:1", "10:10.9.2.2:1"))
 	journal = sim.Journal()
 	refused := slices.IndexFunc(journal, func(e avisim.JournalEntry) bool { return e.Status == 401 })
 	update := slices.IndexFunc(journal, func(e avisim.JournalEntry) bool {
@@ -952,7 +953,7 @@ func TestControllerFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	setIngressIP(t, c2, ns, "web", host, "10.9.2.3")
-	eventually(t, "a write refused in maintenance mode", func() error {
+	await.Eventually(t, "a write refused in maintenance mode", func() error {
 		for _, e := range sim.Writes() {
 			if e.Status == 400 && strings.Contains(e.Path, "/api/gslbservice/") {
 				return nil
@@ -963,7 +964,7 @@ func TestControllerFaults(t *testing.T) {
 	if err := sim.SetMaintenance(false); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "update after maintenance", wantMembers(host, "10:10.9.1.1:1", "10:10.9.2.3:1"))
+	await.Eventually(t, "update after maintenance", wantMembers(host, "10:10.9.1.1:1", "10:10.9.2.3:1"))
 
 	s.quiet(c1, ingressMarker(t, c1, ns, "web", host, "10.9.1.1"))
 }
@@ -1020,7 +1021,7 @@ func TestNoRedundantWrites(t *testing.T) {
 	s.ingress(c1, clusters.Ingress{Namespace: tenantNS, Name: "web", Labels: labels,
 		Rules: []clusters.IngressRule{{Host: tenantHost, IP: "10.10.1.7"}}, AKO: akoIn("team-a", tenantHost, "virtualservice-rich-6")})
 
-	eventually(t, "the rich state", all(
+	await.Eventually(t, "the rich state", all(
 		wantMembers(tlsHost, "10:10.10.1.1:3", "10:10.10.3.1:1"),
 		wantMonitorRefs(tlsHost, pathMonitor("https", tlsHost, "/"), pathMonitor("https", tlsHost, "/b")),
 		func() error {
@@ -1050,7 +1051,7 @@ func TestNoRedundantWrites(t *testing.T) {
 	// from the controller (the policy's lookups, a leadership check every 30 s).
 	sim.ClearJournal()
 	reg := s.restartWithMetrics()
-	eventually(t, "amko read the controller after the restart", func() error {
+	await.Eventually(t, "amko read the controller after the restart", func() error {
 		for _, e := range sim.Journal() {
 			if e.Method == "GET" && e.Path == "/api/gslbservice" {
 				return nil
@@ -1060,7 +1061,7 @@ func TestNoRedundantWrites(t *testing.T) {
 	})
 	// The next event's write is seen once that first pass has ended.
 	setServiceIP(t, c2, ns, "udp", "10.10.2.54")
-	eventually(t, "first change after the restart", func() error {
+	await.Eventually(t, "first change after the restart", func() error {
 		if err := hasMember(udpHost, "10.10.2.54")(); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -68,7 +69,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	stop := startAmkoLogging(t, &logs)
 	defer stop()
 	var gc amkov1alpha1.GSLBConfig
-	eventually(t, "the refused login is reported", func() error {
+	await.Eventually(t, "the refused login is reported", func() error {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
 			return err
 		}

@@ -1,0 +1,32 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package backend runs stand-ins for applications' endpoints in tests, so that
+// health probes have something real to find up or down.
+package backend
+
+import (
+	"net"
+	"testing"
+)
+
+// TCP accepts connections on addr and closes them at once, until the listener
+// is closed (by the caller, to make the member fail its probes, or at the end
+// of the test): a member a TCP probe finds up.
+func TCP(tb testing.TB, addr string) net.Listener {
+	tb.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	return l
+}
