@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +70,13 @@ func benchAviSync(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--kubeconfig", set.KubeconfigPath, "--context", leader.Context, "--listen", "127.0.0.1:0")
+	// AMKO_BENCH_CPUPROFILE=<file> profiles amko's CPU while the changes run.
+	profile := os.Getenv("AMKO_BENCH_CPUPROFILE")
+	listen, extra := "127.0.0.1:0", []string(nil)
+	if profile != "" {
+		listen, extra = "127.0.0.1:18099", []string{"--pprof"}
+	}
+	cmd := exec.Command(bin, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", leader.Context, "--listen", listen}, extra...)...)
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -98,6 +106,10 @@ func benchAviSync(b *testing.B, n int) {
 
 	// Changes: one Ingress address at a time, each waited for.
 	const changes = 50
+	profiled := make(chan error, 1)
+	if profile != "" {
+		go func() { profiled <- fetchProfile("http://"+listen+"/debug/pprof/profile?seconds=20", profile) }()
+	}
 	var lat []time.Duration
 	sim.ClearJournal()
 	for i := range changes {
@@ -120,6 +132,11 @@ func benchAviSync(b *testing.B, n int) {
 		lat = append(lat, done.Sub(t0))
 	}
 	writes := len(sim.Writes())
+	if profile != "" {
+		if err := <-profiled; err != nil {
+			b.Error(err)
+		}
+	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 
 	b.ReportMetric(cold.Seconds(), "cold-sync-s")
@@ -184,6 +201,20 @@ func setIP(b *testing.B, cl *clusters.Cluster, name, ip string) {
 	if err := cl.Client.Status().Update(context.Background(), &ing); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// fetchProfile saves the profile at url into file.
+func fetchProfile(url, file string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return fmt.Errorf("profiling amko: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("profiling amko: %w", err)
+	}
+	return os.WriteFile(file, data, 0o644)
 }
 
 func countServices(sim *avisim.Server) int { return sim.Count("gslbservice") }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	identity := fs.String("leader-elect-identity", os.Getenv("POD_NAME"), "this replica's name in the Lease; default $POD_NAME, else host name and process id")
 	noGHRFederation := fs.Bool("no-gslbhostrule-federation", false, "do not replicate GSLBHostRules to the federation's members")
 	logFile := fs.String("log-file", "", "also append the logs to this file (AMKO's logs on a persistent volume)")
+	profiling := fs.Bool("pprof", false, "serve Go's profiles at /debug/pprof/ on --listen (off by default: they are not authenticated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,6 +131,13 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if *profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(op.Status())

@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -218,6 +219,32 @@ type cluster struct {
 	openshift bool
 	state     State
 	err       string
+
+	// memo keeps each object's records by UID for as long as its
+	// resourceVersion stays: converting is most of a pass's reading cost
+	// (AKO's annotations are JSON), and between two passes few objects change.
+	memoMu sync.Mutex
+	memo   map[types.UID]memoEntry
+}
+
+// memoEntry is one object's records as of its resourceVersion.
+type memoEntry struct {
+	resourceVersion string
+	defaultDomain   string
+	records         []sources.Record
+}
+
+// records returns obj's records, converting it only when it changed since the
+// last pass; seen collects the UIDs read, so that the others can be dropped.
+func (c *cluster) records(obj client.Object, defaultDomain string, seen map[types.UID]memoEntry, convert func() []sources.Record) []sources.Record {
+	uid, rv := obj.GetUID(), obj.GetResourceVersion()
+	if e, ok := c.memo[uid]; ok && e.resourceVersion == rv && e.defaultDomain == defaultDomain {
+		seen[uid] = e
+		return e.records
+	}
+	e := memoEntry{resourceVersion: rv, defaultDomain: defaultDomain, records: convert()}
+	seen[uid] = e
+	return e.records
 }
 
 func (c *cluster) stop() {
@@ -375,8 +402,12 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 			return err
 		}
 	}
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	seen := make(map[types.UID]memoEntry, len(c.memo))
 	for i := range svcs.Items {
-		in.Records = append(in.Records, sources.FromService(c.name, &svcs.Items[i])...)
+		o := &svcs.Items[i]
+		in.Records = append(in.Records, c.records(o, "", seen, func() []sources.Record { return sources.FromService(c.name, o) })...)
 	}
 	if openshift {
 		var routes routev1.RouteList
@@ -384,7 +415,8 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 			return err
 		}
 		for i := range routes.Items {
-			in.Records = append(in.Records, sources.FromRoute(c.name, &routes.Items[i], defaultDomain)...)
+			o := &routes.Items[i]
+			in.Records = append(in.Records, c.records(o, defaultDomain, seen, func() []sources.Record { return sources.FromRoute(c.name, o, defaultDomain) })...)
 		}
 	} else {
 		var ings networkingv1.IngressList
@@ -392,9 +424,11 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 			return err
 		}
 		for i := range ings.Items {
-			in.Records = append(in.Records, sources.FromIngress(c.name, &ings.Items[i])...)
+			o := &ings.Items[i]
+			in.Records = append(in.Records, c.records(o, "", seen, func() []sources.Record { return sources.FromIngress(c.name, o) })...)
 		}
 	}
+	c.memo = seen // objects gone since the last pass drop out
 	for i := range nss.Items {
 		in.Namespaces = append(in.Namespaces, sources.FromNamespace(c.name, &nss.Items[i]))
 	}

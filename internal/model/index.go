@@ -95,10 +95,10 @@ func (ix *index) ghr(name string) *amkov1alpha1.GSLBHostRuleSpec {
 	return ix.ghrs[name]
 }
 
-// sortedRecords returns the records in a fixed order: by identity first, then by
-// every other field, so that equal inputs in any order sort the same.
-func sortedRecords(in []sources.Record) []sources.Record {
-	// Sort pointers: records are large, and moving them is most of a sort's cost.
+// sortedRecords returns pointers to the records in a fixed order: by identity
+// first, then by every other field, so that equal inputs in any order sort the
+// same. Pointers, because records are large and moving them is most of the cost.
+func sortedRecords(in []sources.Record) []*sources.Record {
 	ptrs := make([]*sources.Record, len(in))
 	for i := range in {
 		ptrs[i] = &in[i]
@@ -113,11 +113,7 @@ func sortedRecords(in []sources.Record) []sources.Record {
 			a.IP.Compare(b.IP),
 		))
 	})
-	rs := make([]sources.Record, len(ptrs))
-	for i, p := range ptrs {
-		rs[i] = *p
-	}
-	return rs
+	return ptrs
 }
 
 // orDump returns byKeys, or, for values equal in every key, the order of their

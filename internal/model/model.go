@@ -43,7 +43,7 @@ type Decision struct {
 // deterministic: the same input (in any order of its slices) gives equal output.
 func Build(in Input) []*gslb.Service {
 	ix := newIndex(in)
-	_, groups := ix.selectAll(in.Records)
+	_, groups := ix.selectAll(in.Records, false)
 
 	keys := make([]serviceKey, 0, len(groups))
 	for k := range groups {
@@ -78,7 +78,7 @@ func locate(svc *gslb.Service, pol *policy.Policy) {
 // Explain returns one decision per record, in a fixed order (by cluster, kind,
 // namespace, name and host).
 func Explain(in Input) []Decision {
-	decisions, _ := newIndex(in).selectAll(in.Records)
+	decisions, _ := newIndex(in).selectAll(in.Records, true)
 	return decisions
 }
 
@@ -97,20 +97,25 @@ type member struct {
 }
 
 // selectAll decides on every record, in a fixed order, and groups the selected
-// ones by service.
-func (ix *index) selectAll(records []sources.Record) ([]Decision, map[serviceKey][]member) {
-	records = sortedRecords(records)
-	decisions := make([]Decision, 0, len(records))
-	groups := make(map[serviceKey][]member)
-	for _, r := range records {
-		sel, reason := ix.selectRecord(r)
-		d := Decision{Record: r, Reason: reason}
+// ones by service; it returns the decisions too when explain is set.
+func (ix *index) selectAll(records []sources.Record, explain bool) ([]Decision, map[serviceKey][]member) {
+	var decisions []Decision
+	if explain {
+		decisions = make([]Decision, 0, len(records))
+	}
+	groups := make(map[serviceKey][]member, len(records))
+	for _, r := range sortedRecords(records) {
+		sel, reason := ix.selectRecord(*r)
 		if reason == "" {
-			d.Selected = true
-			d.Service = sel.key.name
 			groups[sel.key] = append(groups[sel.key], sel.member)
 		}
-		decisions = append(decisions, d)
+		if explain {
+			d := Decision{Record: *r, Reason: reason}
+			if reason == "" {
+				d.Selected, d.Service = true, sel.key.name
+			}
+			decisions = append(decisions, d)
+		}
 	}
 	return decisions, groups
 }

@@ -465,11 +465,21 @@ func (s *scenario) quiet(cl *clusters.Cluster, m marker) int {
 	const alt = "10.255.255.254"
 	s.quiets++
 	name := fmt.Sprintf("quiet-%d-%s", s.quiets, strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(s.t.Name())))
+	sim.ClearJournal()
 	m.move(alt)
 	await.Eventually(s.t, "quiet: first move applied", hasMember(m.service, alt))
 	gs := sim.Object("gslbservice", m.service)
 	uuid := text(gs, "uuid")
-
+	// The journal records a request just after the object changed: clear it only
+	// once the first move's PUT is in, or that PUT could count as the second's.
+	await.Eventually(s.t, "quiet: first move journalled", func() error {
+		for _, w := range sim.Writes() {
+			if w.Method == "PUT" && w.Path == "/api/gslbservice/"+uuid && strings.Contains(w.Body, alt) {
+				return nil
+			}
+		}
+		return fmt.Errorf("not yet")
+	})
 	sim.ClearJournal()
 	unrelated := clusters.Ingress{Namespace: "default", Name: name, Labels: map[string]string{"e2e": "unselected"},
 		Rules: []clusters.IngressRule{{Host: name + ".example.com", IP: "10.255.0.1"}},
