@@ -4,14 +4,16 @@
 // offer and the effective policy: (records, namespaces, host rules, policy) →
 // []gslb.Service, following AMKO 2.2.1 (amko.md §2.4–§2.10).
 //
-// Build is a pure, deterministic function: it does no I/O, keeps no state, does
-// not modify its input, and gives equal output for the same input in any order
+// Build is a pure, deterministic function: it does no I/O, keeps no state (a
+// Memo, given to BuildWith, only saves work), does not modify its input, and gives equal output for the same input in any order
 // of its slices. Every choice AMKO leaves to map iteration or event order is made
 // here by a fixed order instead; the places are noted where they are made.
 package model
 
 import (
 	"cmp"
+	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/amko-project/amko/internal/gslb"
@@ -41,9 +43,39 @@ type Decision struct {
 
 // Build returns the desired services sorted by (Tenant, Name). Pure and
 // deterministic: the same input (in any order of its slices) gives equal output.
-func Build(in Input) []*gslb.Service {
+func Build(in Input) []*gslb.Service { return BuildWith(in, nil) }
+
+// Memo keeps the services of the previous BuildWith, so that the next one
+// rebuilds only those whose inputs changed: between two passes few do, and
+// building them is most of a pass at scale. The services it hands out again
+// are shared: callers must not modify them. The zero value is ready; a Memo is
+// not for concurrent use.
+type Memo struct {
+	policy  *policy.Policy // the policy the entries were built under
+	entries map[serviceKey]memoEntry
+}
+
+type memoEntry struct {
+	members []member
+	aliases []string
+	service *gslb.Service
+}
+
+// BuildWith is Build reusing, through memo (nil: none), every service whose
+// members, aliases and policy are equal to the previous build's. The result is
+// equal to Build's.
+func BuildWith(in Input, memo *Memo) []*gslb.Service {
 	ix := newIndex(in)
 	_, groups := ix.selectAll(in.Records, false)
+	var prev map[serviceKey]memoEntry
+	if memo != nil {
+		// A service depends on the whole policy; members and aliases are
+		// compared one by one below.
+		if memo.policy != nil && in.Policy != nil && reflect.DeepEqual(memo.policy, in.Policy) {
+			prev = memo.entries
+		}
+		memo.policy, memo.entries = in.Policy, make(map[serviceKey]memoEntry, len(groups))
+	}
 
 	keys := make([]serviceKey, 0, len(groups))
 	for k := range groups {
@@ -54,11 +86,30 @@ func Build(in Input) []*gslb.Service {
 	aliases := ix.assignAliases(keys)
 	services := make([]*gslb.Service, 0, len(keys))
 	for _, k := range keys {
-		svc := ix.service(k, groups[k], aliases[k])
-		locate(svc, in.Policy)
+		members, als := groups[k], aliases[k]
+		var svc *gslb.Service
+		if e, ok := prev[k]; ok && slices.Equal(e.aliases, als) && slices.EqualFunc(e.members, members, sameMember) {
+			svc = e.service
+		} else {
+			svc = ix.service(k, members, als)
+			locate(svc, in.Policy)
+		}
+		if memo != nil {
+			memo.entries[k] = memoEntry{members: members, aliases: als, service: svc}
+		}
 		services = append(services, svc)
 	}
 	return services
+}
+
+// sameMember reports whether two members are equal in every field.
+func sameMember(a, b member) bool {
+	ra, rb := a.Record, b.Record
+	return a.syncVIPOnly == b.syncVIPOnly && a.tls == b.tls &&
+		ra.Cluster == rb.Cluster && ra.Kind == rb.Kind && ra.Namespace == rb.Namespace && ra.Name == rb.Name &&
+		ra.Host == rb.Host && ra.IP == rb.IP && maps.Equal(ra.Labels, rb.Labels) && slices.Equal(ra.Paths, rb.Paths) &&
+		ra.TLS == rb.TLS && ra.Passthrough == rb.Passthrough && ra.Port == rb.Port && ra.Protocol == rb.Protocol &&
+		ra.VSUUID == rb.VSUUID && ra.ControllerUUID == rb.ControllerUUID && ra.Tenant == rb.Tenant
 }
 
 // locate places members at their site's location, for the geo algorithm.

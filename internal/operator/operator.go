@@ -29,7 +29,9 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
+	"github.com/amko-project/amko/internal/model"
 )
 
 // Namespace holds AMKO's configuration.
@@ -84,6 +86,11 @@ type Operator struct {
 	dns   *dnsBackend // the built-in DNS backend, when configured
 	role  Role
 	view  statusView // what Status reports
+
+	// The pass goroutine's own, unguarded: the model's memo of the last build,
+	// and the desired services the last plan found equal to observed ones.
+	memo          model.Memo
+	equalServices map[*gslb.Service]*gslb.Service
 	// writable is when this amko last started or became able to write: member
 	// clusters that never answered since get PendingGrace before writes go on.
 	writable time.Time

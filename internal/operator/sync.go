@@ -105,7 +105,8 @@ func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Serv
 	if err != nil {
 		o.log.Warn("reading member clusters", "err", err)
 	}
-	desired := model.Build(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules})
+	// The memo is the pass goroutine's: desired runs on it only.
+	desired := model.BuildWith(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules}, &o.memo)
 	o.serviceMetrics(desired)
 	return desired
 }
@@ -129,7 +130,22 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 		o.state.observed = observed
 		o.mu.Unlock()
 	}
-	changes := plan.Compute(desired, *observed, plan.Options{ServiceEqual: avi.ServiceEqual, MonitorEqual: avi.MonitorEqual})
+	// A desired service the model handed out again, against the same observed
+	// one, was found equal last pass: skip comparing it field by field.
+	known := make(map[*gslb.Service]*gslb.Service, len(observed.Services))
+	serviceEqual := func(d, obs *gslb.Service) bool {
+		if o.equalServices[obs] == d {
+			known[obs] = d
+			return true
+		}
+		eq := avi.ServiceEqual(d, obs)
+		if eq {
+			known[obs] = d
+		}
+		return eq
+	}
+	changes := plan.Compute(desired, *observed, plan.Options{ServiceEqual: serviceEqual, MonitorEqual: avi.MonitorEqual})
+	o.equalServices = known
 	if len(changes) == 0 {
 		o.recordServices(desired, nil, false) // the controller decides health
 		return nil
