@@ -4,7 +4,9 @@ package bench
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -47,6 +49,21 @@ func BenchmarkModelAndPlan(b *testing.B) {
 		b.Run("build/"+strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
 				model.Build(in)
+			}
+		})
+		b.Run("rebuild-one-changed/"+strconv.Itoa(n), func(b *testing.B) {
+			// As in a pass after one change: the records in the informers'
+			// (random) order, one record's address moved, the memo of the last
+			// build at hand.
+			shuffled := slices.Clone(records)
+			rand.New(rand.NewPCG(1, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			var memo model.Memo
+			model.BuildWith(model.Input{Policy: pol, Records: shuffled}, &memo)
+			i := 0
+			for b.Loop() {
+				i++
+				shuffled[i%n].IP = netip.AddrFrom4([4]byte{10, 99, byte(i / 250 % 250), byte(i%250 + 1)})
+				model.BuildWith(model.Input{Policy: pol, Records: shuffled}, &memo)
 			}
 		})
 		b.Run("plan/"+strconv.Itoa(n), func(b *testing.B) {

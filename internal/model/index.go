@@ -103,17 +103,22 @@ func sortedRecords(in []sources.Record) []*sources.Record {
 	for i := range in {
 		ptrs[i] = &in[i]
 	}
-	slices.SortStableFunc(ptrs, func(a, b *sources.Record) int {
-		return orDump(*a, *b, cmp.Or(
-			cmp.Compare(a.Cluster, b.Cluster),
-			cmp.Compare(a.Kind, b.Kind),
-			cmp.Compare(a.Namespace, b.Namespace),
-			cmp.Compare(a.Name, b.Name),
-			cmp.Compare(a.Host, b.Host),
-			a.IP.Compare(b.IP),
-		))
-	})
+	// The order is total (ties broken by the JSON form), so an unstable sort
+	// gives the same result as a stable one, faster.
+	slices.SortFunc(ptrs, compareRecords)
 	return ptrs
+}
+
+// compareRecords is the records' fixed order.
+func compareRecords(a, b *sources.Record) int {
+	return orDump(a, b, cmp.Or(
+		cmp.Compare(a.Cluster, b.Cluster),
+		cmp.Compare(a.Kind, b.Kind),
+		cmp.Compare(a.Namespace, b.Namespace),
+		cmp.Compare(a.Name, b.Name),
+		cmp.Compare(a.Host, b.Host),
+		a.IP.Compare(b.IP),
+	))
 }
 
 // orDump returns byKeys, or, for values equal in every key, the order of their

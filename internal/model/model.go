@@ -155,17 +155,29 @@ func (ix *index) selectAll(records []sources.Record, explain bool) ([]Decision, 
 		decisions = make([]Decision, 0, len(records))
 	}
 	groups := make(map[serviceKey][]member, len(records))
-	for _, r := range sortedRecords(records) {
-		sel, reason := ix.selectRecord(*r)
-		if reason == "" {
-			groups[sel.key] = append(groups[sel.key], sel.member)
-		}
-		if explain {
+	if explain {
+		for _, r := range sortedRecords(records) {
+			sel, reason := ix.selectRecord(*r)
 			d := Decision{Record: *r, Reason: reason}
 			if reason == "" {
+				groups[sel.key] = append(groups[sel.key], sel.member)
 				d.Selected, d.Service = true, sel.key.name
 			}
 			decisions = append(decisions, d)
+		}
+		return decisions, groups
+	}
+	// Each record is decided on its own, so only the order within a group
+	// matters: sorting the groups, most of one member, is the same as sorting
+	// all the records first, and much cheaper.
+	for i := range records {
+		if sel, reason := ix.selectRecord(records[i]); reason == "" {
+			groups[sel.key] = append(groups[sel.key], sel.member)
+		}
+	}
+	for _, g := range groups {
+		if len(g) > 1 {
+			slices.SortFunc(g, func(a, b member) int { return compareRecords(&a.Record, &b.Record) })
 		}
 	}
 	return decisions, groups
