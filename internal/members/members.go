@@ -220,31 +220,75 @@ type cluster struct {
 	state     State
 	err       string
 
-	// memo keeps each object's records by UID for as long as its
-	// resourceVersion stays: converting is most of a pass's reading cost
-	// (AKO's annotations are JSON), and between two passes few objects change.
-	memoMu sync.Mutex
-	memo   map[types.UID]memoEntry
+	apps *appStore // the Services, Ingresses and Routes of cache
 }
 
-// memoEntry is one object's records as of its resourceVersion.
-type memoEntry struct {
-	resourceVersion string
-	defaultDomain   string
-	records         []sources.Record
+// appStore holds a cache's application objects (Services, Ingresses, Routes)
+// as its informers deliver them, with their records converted once per
+// change: listing and converting every object on every pass was most of a
+// pass's cost at scale (AKO's annotations are JSON).
+type appStore struct {
+	mu   sync.Mutex
+	objs map[types.UID]*appEntry
 }
 
-// records returns obj's records, converting it only when it changed since the
-// last pass; seen collects the UIDs read, so that the others can be dropped.
-func (c *cluster) records(obj client.Object, defaultDomain string, seen map[types.UID]memoEntry, convert func() []sources.Record) []sources.Record {
-	uid, rv := obj.GetUID(), obj.GetResourceVersion()
-	if e, ok := c.memo[uid]; ok && e.resourceVersion == rv && e.defaultDomain == defaultDomain {
-		seen[uid] = e
-		return e.records
+type appEntry struct {
+	obj client.Object
+	// records are obj's, converted for defaultDomain; nil until a pass needs them.
+	records       []sources.Record
+	converted     bool
+	defaultDomain string
+}
+
+func newAppStore() *appStore { return &appStore{objs: map[types.UID]*appEntry{}} }
+
+// handler keeps the store in step with an informer, then calls onChange: the
+// store changes before the pass it asks for reads it.
+func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs {
+	set := func(obj any) {
+		if o, ok := obj.(client.Object); ok {
+			s.mu.Lock()
+			s.objs[o.GetUID()] = &appEntry{obj: o}
+			s.mu.Unlock()
+		}
+		onChange()
 	}
-	e := memoEntry{resourceVersion: rv, defaultDomain: defaultDomain, records: convert()}
-	seen[uid] = e
-	return e.records
+	return toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    set,
+		UpdateFunc: func(_, obj any) { set(obj) },
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
+			if o, ok := obj.(client.Object); ok {
+				s.mu.Lock()
+				delete(s.objs, o.GetUID())
+				s.mu.Unlock()
+			}
+			onChange()
+		},
+	}
+}
+
+// records appends every object's records, converting those that changed.
+func (s *appStore) records(cluster, defaultDomain string, out []sources.Record) []sources.Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.objs {
+		if !e.converted || e.defaultDomain != defaultDomain {
+			switch o := e.obj.(type) {
+			case *corev1.Service:
+				e.records = sources.FromService(cluster, o)
+			case *networkingv1.Ingress:
+				e.records = sources.FromIngress(cluster, o)
+			case *routev1.Route:
+				e.records = sources.FromRoute(cluster, o, defaultDomain)
+			}
+			e.converted, e.defaultDomain = true, defaultDomain
+		}
+		out = append(out, e.records...)
+	}
+	return out
 }
 
 func (c *cluster) stop() {
@@ -363,12 +407,18 @@ func (c *cluster) sync(ctx context.Context) error {
 		UpdateFunc: func(any, any) { c.opts.OnChange() },
 		DeleteFunc: func(any) { c.opts.OnChange() },
 	}
+	apps := newAppStore()
 	for _, o := range objs {
 		inf, err := ca.GetInformer(ctx, o)
 		if err != nil {
 			return fmt.Errorf("informer for %T: %w", o, err)
 		}
-		if _, err := inf.AddEventHandler(handler); err != nil {
+		h := handler
+		switch o.(type) {
+		case *corev1.Service, *networkingv1.Ingress, *routev1.Route:
+			h = apps.handler(c.opts.OnChange)
+		}
+		if _, err := inf.AddEventHandler(h); err != nil {
 			return fmt.Errorf("handler for %T: %w", o, err)
 		}
 	}
@@ -381,7 +431,7 @@ func (c *cluster) sync(ctx context.Context) error {
 		return fmt.Errorf("cluster %s health check failed, can't sync its objects within %s", c.name, c.opts.SyncTimeout)
 	}
 	c.mu.Lock()
-	c.cache, c.openshift, c.stopCache = ca, openshift, cancel
+	c.cache, c.openshift, c.stopCache, c.apps = ca, openshift, cancel, apps
 	c.mu.Unlock()
 	return nil
 }
@@ -389,46 +439,19 @@ func (c *cluster) sync(ctx context.Context) error {
 // inputs appends the cluster's records, namespaces and host rules to in.
 func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) error {
 	c.mu.Lock()
-	ca, openshift := c.cache, c.openshift
+	ca, apps := c.cache, c.apps
 	c.mu.Unlock()
 	if ca == nil {
 		return nil
 	}
-	var svcs corev1.ServiceList
 	var nss corev1.NamespaceList
 	var hrs akov1beta1.HostRuleList
-	for _, l := range []client.ObjectList{&svcs, &nss, &hrs} {
+	for _, l := range []client.ObjectList{&nss, &hrs} {
 		if err := ca.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return err
 		}
 	}
-	c.memoMu.Lock()
-	defer c.memoMu.Unlock()
-	seen := make(map[types.UID]memoEntry, len(c.memo))
-	for i := range svcs.Items {
-		o := &svcs.Items[i]
-		in.Records = append(in.Records, c.records(o, "", seen, func() []sources.Record { return sources.FromService(c.name, o) })...)
-	}
-	if openshift {
-		var routes routev1.RouteList
-		if err := ca.List(ctx, &routes, client.UnsafeDisableDeepCopy); err != nil {
-			return err
-		}
-		for i := range routes.Items {
-			o := &routes.Items[i]
-			in.Records = append(in.Records, c.records(o, defaultDomain, seen, func() []sources.Record { return sources.FromRoute(c.name, o, defaultDomain) })...)
-		}
-	} else {
-		var ings networkingv1.IngressList
-		if err := ca.List(ctx, &ings, client.UnsafeDisableDeepCopy); err != nil {
-			return err
-		}
-		for i := range ings.Items {
-			o := &ings.Items[i]
-			in.Records = append(in.Records, c.records(o, "", seen, func() []sources.Record { return sources.FromIngress(c.name, o) })...)
-		}
-	}
-	c.memo = seen // objects gone since the last pass drop out
+	in.Records = apps.records(c.name, defaultDomain, in.Records)
 	for i := range nss.Items {
 		in.Namespaces = append(in.Namespaces, sources.FromNamespace(c.name, &nss.Items[i]))
 	}
