@@ -66,6 +66,10 @@ func (o *Operator) setRole(r Role) {
 	}
 }
 
+// conflictRecheck is how often a member in conflict looks whether the other
+// leader was demoted.
+const conflictRecheck = time.Second
+
 // pokeFederation asks for a federation pass; it never blocks.
 func (o *Operator) pokeFederation() {
 	select {
@@ -104,9 +108,19 @@ func (o *Operator) runFederation(ctx context.Context) {
 		res, err := fed.Reconcile(ctx)
 		switch {
 		case res.Conflict:
+			if o.Role() != RoleConflict {
+				o.recorder.Event(&list.Items[0], corev1.EventTypeWarning, "LeaderConflict",
+					"another member of the federation also leads: no GSLB backend writes until an admin demotes one")
+			}
 			o.setRole(RoleConflict)
-			o.recorder.Event(&list.Items[0], corev1.EventTypeWarning, "LeaderConflict",
-				"another member of the federation also leads: no GSLB backend writes until an admin demotes one")
+			// The other leader's demotion happens in its cluster, which nothing
+			// here watches: look again soon rather than at the 10 s retry, so
+			// that writes resume within a second or two.
+			retry = time.After(conflictRecheck)
+			if err != nil {
+				o.log.Warn("federation pass failed", "err", err)
+			}
+			continue
 		case res.Leader:
 			o.setRole(RoleLeader)
 		default:

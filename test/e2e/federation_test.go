@@ -270,9 +270,11 @@ func TestFederationAndDisasterRecovery(t *testing.T) {
 	}
 
 	// The admin demotes the old leader: federation resumes from the new one.
+	demoted := time.Now()
 	setAMKOCluster(t, 0, false, "2.2.1")
 	await.Eventually(t, "the new leader leads again and applies the pending changes",
 		wantMembers(gs, "10:10.70.2.8:4", "10:10.70.3.8:1"))
+	t.Logf("the pending changes reached the controller %v after the demotion", time.Since(demoted).Round(time.Millisecond))
 	if old.Role() != operator.RoleFollower {
 		t.Errorf("the old leader is %v, want follower", old.Role())
 	}
