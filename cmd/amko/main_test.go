@@ -96,24 +96,32 @@ func TestLeaderElection(t *testing.T) {
 		"amko-a": replica(t, "amko-a", "--log-file", logs["amko-a"], "--log-format", "json"),
 		"amko-b": replica(t, "amko-b", "--log-file", logs["amko-b"]),
 	}
+	// --log-file gets the logs too, in the --log-format asked for. The elected
+	// replica logs so once it runs, a moment after it holds the Lease: wait for
+	// the line before stopping it.
+	elected := map[string]string{"amko-a": `"msg":"elected: this replica is the active amko"`, "amko-b": `msg="elected: this replica is the active amko"`}
+	loggedElected := func(id string) {
+		t.Helper()
+		await.Eventually(t, id+" logs its election to its --log-file", func() error {
+			data, err := os.ReadFile(logs[id])
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(string(data), elected[id]) {
+				return fmt.Errorf("no %s in:\n%s", elected[id], data)
+			}
+			return nil
+		})
+	}
 	first := waitHolder(t, "amko-a", "amko-b")
 	other := map[string]string{"amko-a": "amko-b", "amko-b": "amko-a"}[first]
+	loggedElected(first)
 	start := time.Now()
 	stops[first]()
 	waitHolder(t, other)
 	t.Logf("%s took over from %s in %v", other, first, time.Since(start))
+	loggedElected(other)
 	stops[other]()
-
-	// --log-file gets the logs too, in the --log-format asked for.
-	for id, want := range map[string]string{"amko-a": `"msg":"elected: this replica is the active amko"`, "amko-b": `msg="elected: this replica is the active amko"`} {
-		data, err := os.ReadFile(logs[id])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(data), want) {
-			t.Errorf("%s's log file lacks %s:\n%s", id, want, data)
-		}
-	}
 }
 
 // A bad --log-format is refused before anything starts.

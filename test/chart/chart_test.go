@@ -19,8 +19,10 @@ import (
 	"strings"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/amko-project/amko/test/clusters"
 )
@@ -115,7 +117,8 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 }
 
 // install creates every rendered object on c, as helm install does (the CRDs
-// are there already: TestChartCRDsAreAmkos checks they are the same).
+// are there already: TestChartCRDsAreAmkos checks they are the same), and
+// deletes them when the test ends, so that it can run again.
 func install(t *testing.T, c *clusters.Cluster, objs []*unstructured.Unstructured) {
 	t.Helper()
 	ctx := context.Background()
@@ -126,7 +129,17 @@ func install(t *testing.T, c *clusters.Cluster, objs []*unstructured.Unstructure
 		if err := c.Client.Create(ctx, o.DeepCopy()); err != nil {
 			t.Fatalf("installing %s %s/%s on %s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), c.Context, err)
 		}
+		cleanup(t, c, o.DeepCopy())
 	}
+}
+
+// cleanup deletes obj from c when the test ends.
+func cleanup(t *testing.T, c *clusters.Cluster, obj client.Object) {
+	t.Cleanup(func() {
+		if err := c.Client.Delete(context.Background(), obj); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("deleting %s/%s from %s: %v", obj.GetNamespace(), obj.GetName(), c.Context, err)
+		}
+	})
 }
 
 func TestLint(t *testing.T) {
@@ -271,10 +284,50 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{"configs.gslbLeaderController=10.0.0.1,configs.dns.zones[0].name=gslb.example.com", "configs.dns and configs.gslbLeaderController are exclusive"},
 		{"multiClusterIngress.enable=true", "amko does not implement AMKO's MultiClusterIngress"},
 		{"configs.dns.zones[0].name=gslb.example.com,configs.dns.listen=:0", "the pod needs a fixed port"},
+		{"replicaCount=2,leaderElection=false", "replicaCount > 1 needs leaderElection"},
 	} {
 		out, err := helmCmd(t, "template", "amko", chartDir, "--set", tc.set).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), tc.want) {
 			t.Errorf("--set %s: err %v, output %q; want a refusal with %q", tc.set, err, out, tc.want)
+		}
+	}
+}
+
+// Replicas elect one active amko and keep one running through drains; the
+// ServiceMonitor appears only where its API exists.
+func TestReplicasAndMonitoring(t *testing.T) {
+	count := func(args ...string) (leaderElect, pdb, serviceMonitor int) {
+		for _, o := range render(t, args...) {
+			switch o.GetKind() {
+			case "StatefulSet":
+				containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+				args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
+				if slices.Contains(args, "--leader-elect") {
+					leaderElect++
+				}
+			case "PodDisruptionBudget":
+				pdb++
+			case "ServiceMonitor":
+				serviceMonitor++
+			}
+		}
+		return
+	}
+	for _, tc := range []struct {
+		args    []string
+		le, pdb int
+		sm      int
+	}{
+		{nil, 0, 0, 0},
+		{[]string{"--set", "replicaCount=2"}, 1, 1, 0},
+		{[]string{"--set", "replicaCount=2,podDisruptionBudget.enabled=false"}, 1, 0, 0},
+		{[]string{"--set", "leaderElection=true"}, 1, 0, 0},
+		{[]string{"--set", "metrics.serviceMonitor.enabled=true"}, 0, 0, 0},
+		{[]string{"--set", "metrics.serviceMonitor.enabled=true", "--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"}, 0, 0, 1},
+	} {
+		le, pdb, sm := count(tc.args...)
+		if le != tc.le || pdb != tc.pdb || sm != tc.sm {
+			t.Errorf("%v: --leader-elect %d, PodDisruptionBudget %d, ServiceMonitor %d; want %d, %d, %d", tc.args, le, pdb, sm, tc.le, tc.pdb, tc.sm)
 		}
 	}
 }

@@ -198,6 +198,7 @@ func asAmkoSA(cfg *rest.Config) *rest.Config {
 // Any refusal by RBAC fails the test.
 func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	ctx := context.Background()
+	since := time.Now().Truncate(time.Second)
 	leaderCluster, follower := set.Clusters[0], set.Clusters[1]
 	overlay := []string{"--values", "test/chart/testdata/dns-values.yaml",
 		"--set", "configs.dns.listen=127.0.0.1:" + freePort(t), "--set", "globalDeploymentPolicy.appSelector.label.app=gslb"}
@@ -227,12 +228,14 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := leaderCluster.Client.Create(ctx, &corev1.Secret{
+	membersSecret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "avi-system", Name: operator.MembersSecret},
 		Data:       map[string][]byte{operator.MembersKey: members},
-	}); err != nil {
+	}
+	if err := leaderCluster.Client.Create(ctx, membersSecret); err != nil {
 		t.Fatal(err)
 	}
+	cleanup(t, leaderCluster, membersSecret)
 
 	// One application per cluster, with a backend its TCP probe finds up.
 	name := "shop.gslb.example.com"
@@ -240,11 +243,13 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	for i, cl := range []*clusters.Cluster{leaderCluster, follower} {
 		ip := fmt.Sprintf("127.0.0.%d", 41+i)
 		backends[ip] = backend.TCP(t, ip+":18091")
-		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "shop",
+		svc, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "shop",
 			Labels: map[string]string{"app": "gslb"}, Hostname: name, IP: ip,
-			Ports: []corev1.ServicePort{{Name: "tcp", Port: 18091, Protocol: corev1.ProtocolTCP}}}); err != nil {
+			Ports: []corev1.ServicePort{{Name: "tcp", Port: 18091, Protocol: corev1.ProtocolTCP}}})
+		if err != nil {
 			t.Fatal(err)
 		}
+		cleanup(t, cl, svc)
 	}
 	// A GSLBHostRule, which the leader replicates to the follower.
 	ghr := &amkov1alpha1.GSLBHostRule{
@@ -254,6 +259,8 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	if err := leaderCluster.Client.Create(ctx, ghr); err != nil {
 		t.Fatal(err)
 	}
+	cleanup(t, leaderCluster, ghr.DeepCopy())
+	cleanup(t, follower, ghr.DeepCopy()) // the federated copy
 
 	// Everything amko and client-go log, to find refusals.
 	logs := &syncBuffer{}
@@ -353,7 +360,8 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 			return err
 		}
 		for _, e := range events.Items {
-			if e.Source.Component == "amko" && e.InvolvedObject.Kind == "GlobalDeploymentPolicy" && e.Reason == "Accepted" {
+			if e.Source.Component == "amko" && e.InvolvedObject.Kind == "GlobalDeploymentPolicy" && e.Reason == "Accepted" &&
+				!e.LastTimestamp.Time.Before(since) {
 				return nil
 			}
 		}
@@ -386,7 +394,8 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 			return err
 		}
 		for _, e := range events.Items {
-			if e.Reason == "MemberDown" && e.InvolvedObject.Kind == "GSLBConfig" && strings.Contains(e.Message, "127.0.0.42") {
+			if e.Reason == "MemberDown" && e.InvolvedObject.Kind == "GSLBConfig" && strings.Contains(e.Message, "127.0.0.42") &&
+				!e.LastTimestamp.Time.Before(since) {
 				return nil
 			}
 		}

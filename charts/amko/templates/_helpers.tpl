@@ -68,7 +68,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* Whether replicas elect an active one. */}}
 {{- define "amko.leaderElect" -}}
-{{- $le := .Values.leaderElection | default "auto" | toString -}}
+{{- $le := "auto" -}}
+{{- if hasKey .Values "leaderElection" }}{{ $le = toString .Values.leaderElection }}{{ end -}}
 {{- if or (eq $le "true") (and (eq $le "auto") (gt (int (.Values.replicaCount | default 1)) 1)) }}true{{ end -}}
 {{- end -}}
 
