@@ -116,6 +116,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	op, err := operator.New(operator.Options{
 		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
 		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level, NoHostRuleFederation: *noGHRFederation,
+		Standby: *leaderElect,
 	})
 	if err != nil {
 		return err
@@ -164,8 +165,9 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	return nil
 }
 
-// runElected runs the operator only while this replica holds the amko Lease;
-// the other replicas wait and take over within seconds when it goes away.
+// runElected runs the operator as a standby replica at once (caches warm,
+// DNS answered) and makes it the active one, which writes, while it holds the
+// amko Lease; another replica takes over within seconds when it goes away.
 func runElected(ctx context.Context, cfg *rest.Config, namespace, id string, log *slog.Logger, op *operator.Operator) error {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -180,29 +182,52 @@ func runElected(ctx context.Context, cfg *rest.Config, namespace, id string, log
 		Client:     cs.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
 	}
-	var runErr error
-	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
-		Lock: lock, ReleaseOnCancel: true,
-		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) {
-				log.Info("elected: this replica is the active amko", "identity", id)
-				if err := op.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-					runErr = err
-				}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- op.Run(runCtx) }()
+	electCtx, stopElection := context.WithCancel(runCtx)
+	defer stopElection()
+	elected := make(chan struct{})
+	go func() {
+		defer close(elected)
+		leaderelection.RunOrDie(electCtx, leaderelection.LeaderElectionConfig{
+			Lock: lock, ReleaseOnCancel: true,
+			LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(ctx context.Context) {
+					log.Info("elected: this replica is the active amko", "identity", id)
+					op.SetActive(true)
+					<-ctx.Done()
+				},
+				OnStoppedLeading: func() {
+					op.SetActive(false)
+					log.Info("no longer the active amko", "identity", id)
+				},
 			},
-			OnStoppedLeading: func() { log.Info("no longer the active amko", "identity", id) },
-		},
-	})
-	if runErr != nil {
-		return runErr
+		})
+	}()
+	select {
+	case err := <-ran:
+		stopElection()
+		<-elected // the Lease released
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	case <-elected:
+		cancel()
+		err := <-ran
+		if ctx.Err() == nil {
+			// The Lease was lost while running: stop, so a restart rejoins the
+			// election with a fresh operator.
+			return errors.New("lost the amko Lease")
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
 	}
-	if ctx.Err() == nil {
-		// The Lease was lost while running: stop, so a restart rejoins the election
-		// with a fresh operator.
-		return errors.New("lost the amko Lease")
-	}
-	return nil
 }
 
 // localConfig reaches the cluster amko runs for.

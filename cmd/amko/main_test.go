@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -37,8 +38,9 @@ var set *clusters.Set
 
 func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 1, &set, clusters.Options{})) }
 
-// replica runs amko with --leader-elect under identity until the returned stop.
-func replica(t *testing.T, identity string, extra ...string) (stop func()) {
+// replica runs amko with --leader-elect under identity until the returned
+// stop; base is its HTTP address.
+func replica(t *testing.T, identity string, extra ...string) (stop func(), base string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -55,7 +57,7 @@ func replica(t *testing.T, identity string, extra ...string) (stop func()) {
 		if err := <-done; err != nil {
 			t.Errorf("replica %s: %v", identity, err)
 		}
-	}
+	}, "http://" + l.Addr().String()
 }
 
 func holder() (string, error) {
@@ -92,10 +94,13 @@ func waitHolder(t *testing.T, want ...string) string {
 // takes over.
 func TestLeaderElection(t *testing.T) {
 	logs := map[string]string{"amko-a": filepath.Join(t.TempDir(), "a.log"), "amko-b": filepath.Join(t.TempDir(), "b.log")}
-	stops := map[string]func(){
-		"amko-a": replica(t, "amko-a", "--log-file", logs["amko-a"], "--log-format", "json"),
-		"amko-b": replica(t, "amko-b", "--log-file", logs["amko-b"]),
+	// With the DNS backend, the standby answers DNS too.
+	if err := set.ConfigureDNS(context.Background(), "127.0.0.1:0", "gslb.example.com"); err != nil {
+		t.Fatal(err)
 	}
+	stops, bases := map[string]func(){}, map[string]string{}
+	stops["amko-a"], bases["amko-a"] = replica(t, "amko-a", "--log-file", logs["amko-a"], "--log-format", "json")
+	stops["amko-b"], bases["amko-b"] = replica(t, "amko-b", "--log-file", logs["amko-b"])
 	// --log-file gets the logs too, in the --log-format asked for. The elected
 	// replica logs so once it runs, a moment after it holds the Lease: wait for
 	// the line before stopping it.
@@ -116,6 +121,25 @@ func TestLeaderElection(t *testing.T) {
 	first := waitHolder(t, "amko-a", "amko-b")
 	other := map[string]string{"amko-a": "amko-b", "amko-b": "amko-a"}[first]
 	loggedElected(first)
+	await.Eventually(t, "the standby answers DNS, and says it is a standby", func() error {
+		st, err := getStatus(bases[other])
+		if err != nil {
+			return err
+		}
+		if st.Active || st.Backend == nil || st.Backend.DNSAddr == "" {
+			return fmt.Errorf("standby's status: active %v, backend %+v", st.Active, st.Backend)
+		}
+		m := new(dns.Msg)
+		m.SetQuestion("gslb.example.com.", dns.TypeSOA)
+		resp, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, st.Backend.DNSAddr)
+		if err != nil {
+			return err
+		}
+		if !resp.Authoritative || len(resp.Answer) != 1 {
+			return fmt.Errorf("SOA answer from the standby: %v", resp)
+		}
+		return nil
+	})
 	start := time.Now()
 	stops[first]()
 	waitHolder(t, other)

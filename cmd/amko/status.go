@@ -252,7 +252,7 @@ func printAmko(w io.Writer, st *operator.Status) error {
 	_, _ = fmt.Fprintln(w)
 	tw := newTable(w)
 	if !st.Active {
-		row(tw, "AMKO:", "a standby replica waiting for the leader-election Lease: it has nothing to report")
+		row(tw, "AMKO:", "a standby replica (leader election): it answers DNS from its own view but writes nothing")
 	}
 	row(tw, "ROLE:", st.Role)
 	if b := st.Backend; b != nil {

@@ -89,7 +89,7 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		o.setConfigStatus(ctx, &items[1+i], amkov1alpha1.GSLBConfigStateAnother)
 	}
 
-	if gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation] == "" {
+	if gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation] == "" && o.active() {
 		// The uuid names this amko's controller objects; keep it forever.
 		patch := client.MergeFrom(gc.DeepCopy())
 		if gc.Annotations == nil {
@@ -254,7 +254,7 @@ func (o *Operator) membersKubeconfig(ctx context.Context) ([]byte, error) {
 
 // setConfigStatus writes a GSLBConfig's state when it differs.
 func (o *Operator) setConfigStatus(ctx context.Context, gc *amkov1alpha1.GSLBConfig, msg string) {
-	if gc.Status.State == msg {
+	if gc.Status.State == msg || !o.active() {
 		return
 	}
 	patch := client.MergeFrom(gc.DeepCopy())

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,6 +67,10 @@ type Options struct {
 	// NoHostRuleFederation stops the leader from replicating GSLBHostRules to
 	// the members (AMKO replicates only the GSLBConfig and the GDP).
 	NoHostRuleFederation bool
+	// Standby starts the operator as a standby replica (leader election): it
+	// watches, builds and, with the DNS backend, answers DNS, but writes
+	// nothing (statuses, Events, federation, controller) until SetActive.
+	Standby bool
 }
 
 // Operator is a running amko.
@@ -80,6 +85,8 @@ type Operator struct {
 
 	trigger    chan struct{}
 	fedTrigger chan struct{}
+	// standby is set while this replica may not write (see Options.Standby).
+	standby atomic.Bool
 
 	mu    sync.Mutex // guards state, dns, role and view
 	state state
@@ -137,14 +144,56 @@ func New(opts Options) (*Operator, error) {
 		opts:       opts,
 		client:     c,
 		cache:      ca,
-		recorder:   broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"}),
+		recorder:   nil, // below: it needs o
 		log:        opts.Log,
 		metrics:    opts.Metrics,
 		trigger:    make(chan struct{}, 1),
 		fedTrigger: make(chan struct{}, 1),
 	}
+	o.recorder = activeOnly{o: o, r: broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"})}
+	o.standby.Store(opts.Standby)
 	o.members = members.New(members.Options{Scheme: opts.Scheme, OnChange: o.Poke, Log: opts.Log})
 	return o, nil
+}
+
+// SetActive makes a standby replica the active one, which writes, or back.
+// The caches, the model and the DNS answers carry on: taking over costs no
+// restart and no resync of the member clusters.
+func (o *Operator) SetActive(active bool) {
+	if o.standby.Swap(!active) == !active {
+		return
+	}
+	o.log.Info("replica", "active", active)
+	o.Poke()
+	o.pokeFederation()
+}
+
+// active reports whether this replica may write.
+func (o *Operator) active() bool { return !o.standby.Load() }
+
+// activeOnly records Events only while the replica is active: a standby
+// would repeat the active one's.
+type activeOnly struct {
+	o *Operator
+	r record.EventRecorder
+}
+
+func (a activeOnly) Event(obj runtime.Object, typ, reason, msg string) {
+	if a.o.active() {
+		a.r.Event(obj, typ, reason, msg)
+	}
+}
+
+func (a activeOnly) Eventf(obj runtime.Object, typ, reason, format string, args ...any) {
+	if a.o.active() {
+		a.r.Eventf(obj, typ, reason, format, args...)
+	}
+}
+
+func (a activeOnly) AnnotatedEventf(obj runtime.Object, annotations map[string]string, typ, reason, format string, args ...any) {
+	if a.o.active() {
+		a.r.AnnotatedEventf(obj, annotations, typ, reason, format, args...)
+	}
 }
 
 // Poke asks for another pass; it never blocks.

@@ -159,7 +159,7 @@ func (o *Operator) gdpPass(ctx context.Context, pol *policy.Policy, backend Back
 }
 
 func (o *Operator) setGDPStatus(ctx context.Context, gdp *amkov1alpha2.GlobalDeploymentPolicy, msg string) {
-	if gdp.Status.ErrorStatus == msg {
+	if gdp.Status.ErrorStatus == msg || !o.active() {
 		return
 	}
 	patch := client.MergeFrom(gdp.DeepCopy())
@@ -253,7 +253,7 @@ func (o *Operator) namespaceTenant(ctx context.Context, name, def string) string
 }
 
 func (o *Operator) setHostRuleStatus(ctx context.Context, ghr *amkov1alpha1.GSLBHostRule, status, msg string) {
-	if ghr.Status.Status == status && ghr.Status.Error == msg {
+	if (ghr.Status.Status == status && ghr.Status.Error == msg) || !o.active() {
 		return
 	}
 	patch := client.MergeFrom(ghr.DeepCopy())

@@ -96,6 +96,9 @@ func (o *Operator) runFederation(ctx context.Context) {
 		case <-retry:
 		}
 		retry = nil
+		if !o.active() {
+			continue // a standby replica neither federates nor takes a role; SetActive pokes
+		}
 		var list amkov1alpha1.AMKOClusterList
 		if err := o.cache.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
 			retry = time.After(10 * time.Second)

@@ -16,8 +16,9 @@ import (
 // Status is a read-only snapshot of what amko did, for GET /status and
 // "amko status". It never holds credentials.
 type Status struct {
-	// Active is false on a replica that waits for the leader-election Lease
-	// and so has done nothing.
+	// Active is false on a standby replica, which waits for the
+	// leader-election Lease: it reports what it would do, and with the DNS
+	// backend answers DNS, but writes nothing.
 	Active bool `json:"active"`
 	// Role is the federation role: unknown, standalone, leader, follower or conflict.
 	Role string `json:"role"`
@@ -156,7 +157,7 @@ func (o *Operator) Status() Status {
 	clusters := o.members.Status() // under the registry's own lock
 	o.mu.Lock()
 	v := o.view
-	active, role := !o.writable.IsZero(), o.role
+	active, role := o.active() && !o.writable.IsZero(), o.role
 	haveConfig, synced := o.state.config != nil, o.state.synced
 	dnsAddr := ""
 	if o.dns != nil && o.dns.listener != nil {

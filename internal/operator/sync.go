@@ -41,6 +41,12 @@ func (o *Operator) pass(ctx context.Context) error {
 	o.mu.Lock()
 	leader, backend, synced, role := o.state.leader, o.state.backend, o.state.synced, o.role
 	o.mu.Unlock()
+	if gc.Spec.DNS == nil && !o.active() {
+		// A standby replica keeps its model warm for taking over, and its view
+		// current for /status; it writes nothing.
+		o.recordServices(o.desired(ctx, pol), nil, false)
+		return nil
+	}
 	if gc.Spec.DNS == nil && !role.writes() {
 		// A follower (or one side of two leaders) stays ready and writes nothing;
 		// every site serves DNS, though, so the DNS backend goes on below.

@@ -5,6 +5,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
+	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
@@ -1091,3 +1094,77 @@ func TestNoRedundantWrites(t *testing.T) {
 // maxQuietPasses bounds the passes of the quiet check's 7 events, leaving room
 // for a periodic check or two.
 const maxQuietPasses = 20
+
+// A standby replica (leader election) follows everything but writes nothing:
+// no controller writes, no statuses; made active, it writes at once, without a
+// restart or a resync of the member clusters.
+func TestStandbyReplica(t *testing.T) {
+	s := begin(t, appGDP("stb-e2e"))
+	s.stop()
+	op, err := operator.New(operator.Options{
+		Config: leader().Config, Scheme: set.Scheme, PendingGrace: time.Second, Standby: true,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- op.Run(ctx) }()
+	s.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("amko: %v", err)
+		}
+	}
+
+	host := "stb.example.com"
+	s.track(host)
+	sim.ClearJournal()
+	s.ingress(set.Clusters[0], clusters.Ingress{Namespace: "default", Name: "stb", Labels: map[string]string{"app": "stb-e2e"},
+		Rules: []clusters.IngressRule{{Host: host, IP: "10.72.0.1"}}, AKO: ako(host, "virtualservice-stb")})
+	// A second GDP gets a refusal status from an active amko; the standby leaves it.
+	second := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "stb-gdp"}, Spec: appGDP("stb-e2e")}
+	if err := leader().Client.Create(s.ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	s.cleanup(leader(), second)
+	await.Eventually(t, "the standby sees the Ingress", func() error {
+		for _, svc := range op.Status().Services {
+			if svc.Name == host {
+				return nil
+			}
+		}
+		return fmt.Errorf("not in its view yet")
+	})
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if w := sim.Writes(); len(w) != 0 {
+			t.Fatalf("the standby wrote to the controller: %+v", w)
+		}
+		var g amkov1alpha2.GlobalDeploymentPolicy
+		if err := leader().Client.Get(s.ctx, client.ObjectKeyFromObject(second), &g); err != nil {
+			t.Fatal(err)
+		}
+		if g.Status.ErrorStatus != "" {
+			t.Fatalf("the standby wrote a status: %q", g.Status.ErrorStatus)
+		}
+	}
+	if op.Status().Active {
+		t.Error("/status says active")
+	}
+
+	start := time.Now()
+	op.SetActive(true)
+	await.Eventually(t, "the active replica writes", wantMembers(host, "10:10.72.0.1:1"))
+	t.Logf("the service reached the controller %v after the standby was made active", time.Since(start).Round(time.Millisecond))
+	await.Eventually(t, "the second GDP refused", func() error {
+		var g amkov1alpha2.GlobalDeploymentPolicy
+		if err := leader().Client.Get(s.ctx, client.ObjectKeyFromObject(second), &g); err != nil {
+			return err
+		}
+		if g.Status.ErrorStatus != "a GDP object already exists, can't add another" {
+			return fmt.Errorf("status %q", g.Status.ErrorStatus)
+		}
+		return nil
+	})
+}
