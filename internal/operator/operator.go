@@ -144,7 +144,6 @@ func New(opts Options) (*Operator, error) {
 		opts:       opts,
 		client:     c,
 		cache:      ca,
-		recorder:   nil, // below: it needs o
 		log:        opts.Log,
 		metrics:    opts.Metrics,
 		trigger:    make(chan struct{}, 1),
