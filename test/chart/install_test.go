@@ -183,6 +183,38 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// asAmkoSAKubeconfig is the Set's kubeconfig with every context acting as
+// that cluster's amko-sa.
+func asAmkoSAKubeconfig(t *testing.T) []byte {
+	t.Helper()
+	kc, err := clientcmd.Load(set.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ai := range kc.AuthInfos {
+		ai.Impersonate = amkoSA
+	}
+	data, err := clientcmd.Write(*kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// createMembersSecret creates gslb-config-secret in c, its gslb-members
+// kubeconfig acting as each cluster's amko-sa, for the test's duration.
+func createMembersSecret(t *testing.T, c *clusters.Cluster) {
+	t.Helper()
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "avi-system", Name: operator.MembersSecret},
+		Data:       map[string][]byte{operator.MembersKey: asAmkoSAKubeconfig(t)},
+	}
+	if err := c.Client.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	cleanup(t, c, secret)
+}
+
 // asAmkoSA is cfg acting as the chart's ServiceAccount.
 func asAmkoSA(cfg *rest.Config) *rest.Config {
 	c := rest.CopyConfig(cfg)
@@ -216,26 +248,7 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	install(t, follower, render(t, append(overlay,
 		"--set", "federation.currentCluster=cluster2-admin,federation.currentClusterIsLeader=false")...))
 
-	// The gslb-members kubeconfig, every context acting as that cluster's amko-sa.
-	kc, err := clientcmd.Load(set.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ai := range kc.AuthInfos {
-		ai.Impersonate = amkoSA
-	}
-	members, err := clientcmd.Write(*kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	membersSecret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "avi-system", Name: operator.MembersSecret},
-		Data:       map[string][]byte{operator.MembersKey: members},
-	}
-	if err := leaderCluster.Client.Create(ctx, membersSecret); err != nil {
-		t.Fatal(err)
-	}
-	cleanup(t, leaderCluster, membersSecret)
+	createMembersSecret(t, leaderCluster)
 
 	// One application per cluster, with a backend its TCP probe finds up.
 	name := "shop.gslb.example.com"
