@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -131,7 +132,7 @@ func (r *Registry) Set(ctx context.Context, kubeconfig []byte, contexts []string
 		if _, ok := r.clusters[name]; ok {
 			continue
 		}
-		c := &cluster{name: name, cfg: cfg, opts: r.opts, state: Pending, done: make(chan struct{})}
+		c := &cluster{name: name, cfg: cfg, opts: r.opts, state: Pending, done: make(chan struct{}), recheck: make(chan struct{}, 1)}
 		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		c.cancel = cancel
 		r.clusters[name] = c
@@ -212,6 +213,8 @@ type cluster struct {
 	opts   Options
 	cancel context.CancelFunc
 	done   chan struct{}
+	// recheck asks for a health check now: an informer's request failed.
+	recheck chan struct{}
 
 	mu        sync.Mutex
 	cache     cache.Cache // nil until the first sync
@@ -340,21 +343,48 @@ func (c *cluster) run(ctx context.Context) {
 		wait = min(2*wait, c.opts.RetryMax)
 	}
 	c.setState(Ready, nil)
-	tick := time.NewTicker(c.opts.HealthInterval)
-	defer tick.Stop()
+	// Checked every HealthInterval, at once when an informer's request fails,
+	// and every RetryMin while unreachable: an outage and the recovery show within a
+	// second, not at the next period.
+	next := time.NewTimer(c.opts.HealthInterval)
+	defer next.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-			if err := c.healthy(ctx); err != nil {
-				c.setState(Unreachable, err)
-			} else {
-				c.setState(Ready, nil)
-			}
+		case <-next.C:
+		case <-c.recheck:
 		}
+		period := c.opts.HealthInterval
+		if err := c.healthy(ctx); err != nil {
+			c.setState(Unreachable, err)
+			period = min(period, c.opts.RetryMin)
+		} else {
+			c.setState(Ready, nil)
+		}
+		next.Reset(period)
 	}
 }
+
+// noticeErrors wraps the informers' transport: a request that fails (a broken
+// watch being re-established, say) asks for a health check now. Health checks
+// use their own transport, so they do not ask for themselves.
+func (c *cluster) noticeErrors(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := rt.RoundTrip(req)
+		if err != nil && req.Context().Err() == nil {
+			select {
+			case c.recheck <- struct{}{}:
+			default:
+			}
+		}
+		return resp, err
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 func (c *cluster) stateOnFailure() State {
 	c.mu.Lock()
@@ -373,8 +403,9 @@ func (c *cluster) healthy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = dc.ServerVersion()
-	return err
+	// One attempt: client-go would retry a reset connection for seconds, and
+	// the answer is wanted now.
+	return dc.RESTClient().Get().AbsPath("/version").MaxRetries(0).Do(ctx).Error()
 }
 
 // sync starts the informers and waits for their first list.
@@ -392,7 +423,9 @@ func (c *cluster) sync(ctx context.Context) error {
 	if _, err := dc.ServerResourcesForGroupVersion(akov1beta1.GroupVersion.String()); err != nil {
 		return fmt.Errorf("HostRule API not available for cluster %s: %w", c.name, err)
 	}
-	ca, err := cache.New(c.cfg, cache.Options{Scheme: c.opts.Scheme})
+	cacheCfg := rest.CopyConfig(c.cfg)
+	cacheCfg.Wrap(c.noticeErrors)
+	ca, err := cache.New(cacheCfg, cache.Options{Scheme: c.opts.Scheme})
 	if err != nil {
 		return fmt.Errorf("creating the cache: %w", err)
 	}

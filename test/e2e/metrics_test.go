@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -97,9 +98,13 @@ func TestMetrics(t *testing.T) {
 	want("amko_reconcile_duration_seconds", nil, atLeast(1), "observed")
 
 	// A member cluster cut off reads as down.
+	cut := time.Now()
 	set.Clusters[2].SetReachable(false)
 	defer set.Clusters[2].SetReachable(true)
 	want("amko_member_cluster_up", map[string]string{"cluster": set.Clusters[2].Context}, eq(0), "= 0 while cut off")
+	t.Logf("cluster cut off: seen %v later", time.Since(cut).Round(time.Millisecond))
+	restored := time.Now()
 	set.Clusters[2].SetReachable(true)
 	want("amko_member_cluster_up", map[string]string{"cluster": set.Clusters[2].Context}, eq(1), "= 1 again")
+	t.Logf("cluster restored: seen %v later", time.Since(restored).Round(time.Millisecond))
 }
