@@ -17,6 +17,7 @@ import (
 
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/internal/statusreport"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -126,6 +127,23 @@ func runDNS(ctx context.Context) error {
 		return err
 	}
 	showCounts(addr, 4)
+
+	say("what `amko status` shows now (the custom resources' statuses, then amko's view):")
+	objects, err := statusreport.ReadObjects(ctx, set.Clusters[0].Client, clusters.Namespace)
+	if err != nil {
+		return err
+	}
+	st := op.Status()
+	var out strings.Builder
+	if err := statusreport.PrintObjects(&out, objects); err != nil {
+		return err
+	}
+	if err := statusreport.PrintAmko(&out, &st); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		fmt.Println(strings.TrimRight("      "+line, " "))
+	}
 	say("done; stopping everything")
 	return nil
 }

@@ -1,0 +1,260 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package statusreport reads and prints what "amko status" shows: the statuses
+// of amko's custom resources, and what a running amko reports at /status (its
+// role, backend, member clusters and GSLB services with their members and
+// health). It only reads, and never reads Secrets.
+package statusreport
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/operator"
+)
+
+// Object is the status of one of amko's custom resources.
+type Object struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Status    string `json:"status"`
+}
+
+// ReadObjects lists the policy objects and their statuses, by kind, namespace
+// and name. A list that fails is reported and the others still read.
+func ReadObjects(ctx context.Context, c client.Client, namespace string) ([]Object, error) {
+	var out []Object
+	var errs []error
+	add := func(kind, ns, name, status string) {
+		out = append(out, Object{Kind: kind, Namespace: ns, Name: name, Status: status})
+	}
+
+	var gcs amkov1alpha1.GSLBConfigList
+	if err := c.List(ctx, &gcs, client.InNamespace(namespace)); err != nil {
+		errs = append(errs, fmt.Errorf("listing GSLBConfigs: %w", err))
+	}
+	for _, o := range gcs.Items {
+		add("GSLBConfig", o.Namespace, o.Name, o.Status.State)
+	}
+	var gdps amkov1alpha2.GlobalDeploymentPolicyList
+	if err := c.List(ctx, &gdps, client.InNamespace(namespace)); err != nil {
+		errs = append(errs, fmt.Errorf("listing GlobalDeploymentPolicies: %w", err))
+	}
+	for _, o := range gdps.Items {
+		add("GlobalDeploymentPolicy", o.Namespace, o.Name, o.Status.ErrorStatus)
+	}
+	var ghrs amkov1alpha1.GSLBHostRuleList
+	if err := c.List(ctx, &ghrs); err != nil {
+		errs = append(errs, fmt.Errorf("listing GSLBHostRules: %w", err))
+	}
+	for _, o := range ghrs.Items {
+		s := o.Status.Status
+		if o.Status.Error != "" {
+			s = strings.TrimPrefix(s+": "+o.Status.Error, ": ")
+		}
+		add("GSLBHostRule", o.Namespace, o.Name, s)
+	}
+	var acs amkov1alpha1.AMKOClusterList
+	if err := c.List(ctx, &acs, client.InNamespace(namespace)); err != nil {
+		errs = append(errs, fmt.Errorf("listing AMKOClusters: %w", err))
+	}
+	for _, o := range acs.Items {
+		var conds []string
+		for _, cond := range o.Status.Conditions {
+			s := cond.Type + ": " + cond.Status
+			if cond.Reason != "" {
+				s += " (" + cond.Reason + ")"
+			}
+			conds = append(conds, s)
+		}
+		add("AMKOCluster", o.Namespace, o.Name, strings.Join(conds, "; "))
+	}
+
+	// Kinds stay in the order above; within one, by namespace and name.
+	rank := map[string]int{"GSLBConfig": 0, "GlobalDeploymentPolicy": 1, "GSLBHostRule": 2, "AMKOCluster": 3}
+	slices.SortStableFunc(out, func(a, b Object) int {
+		return cmp.Or(cmp.Compare(rank[a.Kind], rank[b.Kind]), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return out, errors.Join(errs...)
+}
+
+// Fetch reads amko's /status from addr, or else through the API
+// server's proxy to the Service's port named http, so that only the
+// kubeconfig's credentials are needed.
+func Fetch(ctx context.Context, cfg *rest.Config, namespace, service, addr string) (*operator.Status, error) {
+	var body []byte
+	if addr != "" {
+		if !strings.Contains(addr, "://") {
+			addr = "http://" + addr
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(addr, "/")+"/status", nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20)); err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+		}
+	} else {
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if body, err = cs.CoreV1().Services(namespace).ProxyGet("http", service, "http", "/status", nil).DoRaw(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var st operator.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return nil, fmt.Errorf("decoding the answer: %w", err)
+	}
+	return &st, nil
+}
+
+// cell makes s fit one table cell: no tabs or line breaks, "-" when empty.
+func cell(s string) string {
+	s = strings.NewReplacer("\t", " ", "\r", " ", "\n", " ").Replace(s)
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+// row writes one table line of cells.
+func row(w io.Writer, cells ...string) {
+	for i := range cells {
+		cells[i] = cell(cells[i])
+	}
+	_, _ = fmt.Fprintln(w, strings.Join(cells, "\t"))
+}
+
+// PrintObjects prints the objects' statuses as a table.
+func PrintObjects(w io.Writer, objects []Object) error {
+	if len(objects) == 0 {
+		_, err := fmt.Fprintln(w, "No GSLBConfig, GlobalDeploymentPolicy, GSLBHostRule or AMKOCluster found.")
+		return err
+	}
+	tw := newTable(w)
+	row(tw, "KIND", "NAMESPACE", "NAME", "STATUS")
+	for _, o := range objects {
+		row(tw, o.Kind, o.Namespace, o.Name, o.Status)
+	}
+	return tw.Flush()
+}
+
+// PrintAmko prints what amko reports: its state, the member clusters and one
+// line per member of every GSLB service.
+func PrintAmko(w io.Writer, st *operator.Status) error {
+	_, _ = fmt.Fprintln(w)
+	tw := newTable(w)
+	if !st.Active {
+		row(tw, "AMKO:", "a standby replica (leader election): it answers DNS from its own view but writes nothing")
+	}
+	row(tw, "ROLE:", st.Role)
+	if b := st.Backend; b != nil {
+		where := ""
+		switch {
+		case b.Controller != "":
+			where = ", controller " + b.Controller
+		case b.DNSAddr != "":
+			where = ", serving DNS on " + b.DNSAddr
+		}
+		row(tw, "BACKEND:", b.Kind+where)
+	}
+	if gc := st.GSLBConfig; gc != nil {
+		row(tw, "GSLBCONFIG:", gc.Name+": "+cell(gc.State))
+	} else {
+		row(tw, "GSLBCONFIG:", "none accepted")
+	}
+	ready := "yes"
+	if !st.Ready {
+		ready = "no: " + st.NotReady
+	}
+	row(tw, "READY:", ready)
+	synced := "never"
+	if st.LastSynced != nil {
+		synced = st.LastSynced.UTC().Format(time.RFC3339)
+	}
+	row(tw, "LAST SYNCED:", synced)
+	switch st.HealthSource {
+	case "probes":
+		row(tw, "HEALTH:", "from amko's own probes")
+	case "controller":
+		row(tw, "HEALTH:", "decided by the Avi controller, not reported by amko")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	if len(st.Clusters) > 0 {
+		_, _ = fmt.Fprintln(w)
+		row(tw, "CLUSTER", "STATE", "ERROR")
+		for _, c := range st.Clusters {
+			row(tw, c.Name, c.State, c.Error)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
+	_, _ = fmt.Fprintln(w)
+	if len(st.Services) == 0 {
+		_, err := fmt.Fprintln(w, "No GSLB services.")
+		return err
+	}
+	row(tw, "FQDN", "TENANT", "POOL", "PRIORITY", "CLUSTER", "ADDRESS", "WEIGHT", "HEALTH")
+	for _, s := range st.Services {
+		fqdn := strings.Join(s.DomainNames, ",")
+		if fqdn == "" {
+			fqdn = s.Name
+		}
+		if len(s.Pools) == 0 {
+			row(tw, fqdn, s.Tenant, "", "", "", "", "", "")
+		}
+		for _, p := range s.Pools {
+			prio := strconv.FormatUint(uint64(p.Priority), 10)
+			if len(p.Members) == 0 {
+				row(tw, fqdn, s.Tenant, p.Name, prio, "", "", "", "")
+			}
+			for _, m := range p.Members {
+				address := m.IP
+				if m.PublicIP != "" {
+					address += " (public " + m.PublicIP + ")"
+				}
+				health := m.Health
+				if !m.Enabled {
+					health = strings.TrimSpace(health + " (disabled)")
+				}
+				// A ratio of 0 weighs as 1.
+				row(tw, fqdn, s.Tenant, p.Name, prio, m.Cluster, address, strconv.FormatUint(uint64(max(m.Ratio, 1)), 10), health)
+			}
+		}
+	}
+	return tw.Flush()
+}
