@@ -98,4 +98,3 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	return errs
 }
-
