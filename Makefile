@@ -30,7 +30,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) -C hack/tools build -o $(ROOT)/bin/staticcheck honnef.co/go/tools/cmd/staticcheck
 	bin/staticcheck ./...
-	@out=$$(gofmt -l api cmd internal test config hack 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l api cmd internal test config hack bench third_party 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## demo: three local clusters, a backend per site, amko answering DNS with its built-in backend
 demo: k8s-bin
