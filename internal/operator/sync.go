@@ -176,7 +176,7 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 			errs = append(errs, r.Err)
 		}
 	}
-	applyResults(observed, results)
+	observed.Apply(results)
 	if reobserve {
 		o.mu.Lock()
 		o.state.observed = nil
@@ -188,54 +188,4 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 	}
 	o.recordServices(desired, nil, false)
 	return nil
-}
-
-// applyResults updates the observed state with the successful changes, so the
-// next pass plans from what the controller now holds without reading it again.
-// It walks the observed objects once, whatever the number of results: a cold
-// sync has one result per object, and a walk per result made it quadratic.
-func applyResults(obs *plan.Observed, results []plan.Result) {
-	type key struct{ tenant, name string }
-	services := map[key]*plan.ObservedService{} // the new state; nil: deleted
-	monitors := map[key]*plan.ObservedMonitor{}
-	for _, r := range results {
-		if r.Err != nil {
-			continue
-		}
-		k := key{r.Change.Tenant, r.Change.Name}
-		switch r.Change.Kind {
-		case plan.KindService:
-			services[k] = r.Service
-		case plan.KindMonitor:
-			monitors[k] = r.Monitor
-		}
-	}
-	if len(services) > 0 {
-		kept := obs.Services[:0]
-		for _, s := range obs.Services {
-			if _, changed := services[key{s.Service.Tenant, s.Service.Name}]; !changed {
-				kept = append(kept, s)
-			}
-		}
-		obs.Services = kept
-	}
-	if len(monitors) > 0 {
-		kept := obs.Monitors[:0]
-		for _, m := range obs.Monitors {
-			if _, changed := monitors[key{m.Tenant, m.Monitor.Name}]; !changed {
-				kept = append(kept, m)
-			}
-		}
-		obs.Monitors = kept
-	}
-	// Appended in the results' order, so the observed state stays deterministic.
-	for _, r := range results {
-		switch {
-		case r.Err != nil:
-		case r.Service != nil:
-			obs.Services = append(obs.Services, *r.Service)
-		case r.Monitor != nil:
-			obs.Monitors = append(obs.Monitors, *r.Monitor)
-		}
-	}
 }

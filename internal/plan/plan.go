@@ -83,6 +83,55 @@ type Options struct {
 
 type key struct{ tenant, name string }
 
+// Apply updates the observed state with the successful changes, so that the
+// next plan starts from what the backend now holds without reading it again.
+// It walks the observed objects once, whatever the number of results: a cold
+// sync has one result per object, and a walk per result made it quadratic.
+func (obs *Observed) Apply(results []Result) {
+	services := map[key]*ObservedService{} // the new state; nil: deleted
+	monitors := map[key]*ObservedMonitor{}
+	for _, r := range results {
+		if r.Err != nil {
+			continue
+		}
+		k := key{r.Change.Tenant, r.Change.Name}
+		switch r.Change.Kind {
+		case KindService:
+			services[k] = r.Service
+		case KindMonitor:
+			monitors[k] = r.Monitor
+		}
+	}
+	if len(services) > 0 {
+		kept := obs.Services[:0]
+		for _, s := range obs.Services {
+			if _, changed := services[key{s.Service.Tenant, s.Service.Name}]; !changed {
+				kept = append(kept, s)
+			}
+		}
+		obs.Services = kept
+	}
+	if len(monitors) > 0 {
+		kept := obs.Monitors[:0]
+		for _, m := range obs.Monitors {
+			if _, changed := monitors[key{m.Tenant, m.Monitor.Name}]; !changed {
+				kept = append(kept, m)
+			}
+		}
+		obs.Monitors = kept
+	}
+	// Appended in the results' order, so the observed state stays deterministic.
+	for _, r := range results {
+		switch {
+		case r.Err != nil:
+		case r.Service != nil:
+			obs.Services = append(obs.Services, *r.Service)
+		case r.Monitor != nil:
+			obs.Monitors = append(obs.Monitors, *r.Monitor)
+		}
+	}
+}
+
 // Compute returns the changes in the order they must be applied: monitor
 // creates and updates, service creates and updates, service deletes, then
 // monitor deletes.

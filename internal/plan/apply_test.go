@@ -1,6 +1,6 @@
 // Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
 
-package operator
+package plan_test
 
 import (
 	"errors"
@@ -11,10 +11,10 @@ import (
 	"github.com/amko-project/amko/internal/plan"
 )
 
-// applyResults leaves exactly what the controller holds after the changes:
+// Apply leaves exactly what the controller holds after the changes:
 // updates replace, deletes remove, creates add, and failed changes leave the
 // observed object as it was.
-func TestApplyResults(t *testing.T) {
+func TestObservedApply(t *testing.T) {
 	svc := func(name, uuid string) plan.ObservedService {
 		return plan.ObservedService{UUID: uuid, Service: &gslb.Service{Tenant: "admin", Name: name}}
 	}
@@ -29,7 +29,7 @@ func TestApplyResults(t *testing.T) {
 		return plan.Change{Op: op, Kind: kind, Tenant: "admin", Name: name}
 	}
 	updated, created, newHM := svc("a", "gs-a2"), svc("d", "gs-d"), hm("m3", "hm-3")
-	applyResults(&obs, []plan.Result{
+	obs.Apply([]plan.Result{
 		{Change: ch(plan.Create, plan.KindMonitor, "m3"), Monitor: &newHM},
 		{Change: ch(plan.Update, plan.KindService, "a"), Service: &updated},
 		{Change: ch(plan.Update, plan.KindService, "c"), Err: errors.New("503")},
