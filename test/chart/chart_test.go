@@ -275,12 +275,18 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 	}
 }
 
-// Bad values are refused when rendering, with a message saying what to change.
+// Bad values are refused when rendering (by values.schema.json or the
+// templates), with a message saying what to change.
 func TestBadValuesAreRefused(t *testing.T) {
 	for _, tc := range []struct {
 		set, want string
 	}{
-		{"configs.amkoUUID=abc", "configs.amkoUUID must be a UUID of 36 characters"},
+		{"configs.amkoUUID=abc", "at '/configs/amkoUUID'"},
+		{"logFormat=yaml", "at '/logFormat': value must be one of 'text', 'json'"},
+		{"replicaCount=0", "at '/replicaCount': minimum: got 0, want 1"},
+		{"configs.logLevel=VERBOSE", "at '/configs/logLevel': value must be one of 'DEBUG', 'INFO', 'WARN', 'ERROR'"},
+		{"dnsService.type=External", "at '/dnsService/type'"},
+		{"leaderElection=maybe", "at '/leaderElection'"},
 		{"configs.gslbLeaderController=10.0.0.1,configs.dns.zones[0].name=gslb.example.com", "configs.dns and configs.gslbLeaderController are exclusive"},
 		{"multiClusterIngress.enable=true", "amko does not implement AMKO's MultiClusterIngress"},
 		{"configs.dns.zones[0].name=gslb.example.com,configs.dns.listen=:0", "the pod needs a fixed port"},
