@@ -59,38 +59,20 @@ func benchAviSync(b *testing.B, n int) {
 	}
 	defer srv.Close()
 
-	leader := set.Clusters[0]
 	configure(b, set, avisim.Host(srv))
 	createIngresses(b, set, n)
 
-	bin := buildAmko(b)
-	sim.ClearJournal()
-	start := time.Now()
-	logFile, err := os.Create(filepath.Join(b.TempDir(), "amko.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	// AMKO_BENCH_CPUPROFILE=<file> profiles amko's CPU while the changes run.
 	profile := os.Getenv("AMKO_BENCH_CPUPROFILE")
 	listen, extra := "127.0.0.1:0", []string(nil)
 	if profile != "" {
 		listen, extra = "127.0.0.1:18099", []string{"--pprof"}
 	}
-	cmd := exec.Command(bin, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", leader.Context, "--listen", listen}, extra...)...)
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if b.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			b.Logf("amko's log:\n%s", log)
-		}
-	}()
+	bin := buildAmko(b)
+	sim.ClearJournal()
+	start := time.Now()
+	cmd, exited, stop := startAmko(b, set, bin, append([]string{"--listen", listen}, extra...)...)
+	defer stop()
 
 	waitUntil(b, 10*time.Minute, func() bool {
 		select {
@@ -230,6 +212,31 @@ func waitUntil(b *testing.B, limit time.Duration, done func() bool) {
 }
 
 // buildAmko builds cmd/amko for the benchmark.
+// startAmko runs bin (buildAmko's) as its own process for set's first
+// cluster; exited receives its end, stop kills it (and logs its output if the
+// benchmark failed).
+func startAmko(b *testing.B, set *clusters.Set, bin string, args ...string) (cmd *exec.Cmd, exited chan error, stop func()) {
+	logFile, err := os.Create(filepath.Join(b.TempDir(), "amko.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd = exec.Command(bin, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context}, args...)...)
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited = make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return cmd, exited, func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if b.Failed() {
+			log, _ := os.ReadFile(logFile.Name())
+			b.Logf("amko's log:\n%s", log)
+		}
+	}
+}
+
 func buildAmko(b *testing.B) string {
 	_, file, _, _ := runtime.Caller(0)
 	bin := filepath.Join(b.TempDir(), "amko")

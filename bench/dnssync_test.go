@@ -5,10 +5,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -17,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/test/backend"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -46,7 +43,7 @@ func benchDNSSync(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	defer func() { _ = set.Stop() }()
-	addr := freeUDPAndTCP(b)
+	addr := "127.0.0.1:" + backend.FreePort(b, "127.0.0.1")
 	if err := set.ConfigureDNS(ctx, addr, "example.com"); err != nil {
 		b.Fatal(err)
 	}
@@ -63,23 +60,8 @@ func benchDNSSync(b *testing.B, n int) {
 
 	bin := buildAmko(b)
 	start := time.Now()
-	logFile, err := os.Create(filepath.Join(b.TempDir(), "amko.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context, "--listen", "127.0.0.1:0")
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if b.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			b.Logf("amko's log:\n%s", log)
-		}
-	}()
+	cmd, _, stop := startAmko(b, set, bin, "--listen", "127.0.0.1:0")
+	defer stop()
 
 	// A cluster's objects arrive all at once, when its cache has synced, and
 	// the DNS snapshot changes atomically: one name per cluster tells.
@@ -133,24 +115,4 @@ func lookup(addr, name string) []string {
 		}
 	}
 	return out
-}
-
-// freeUDPAndTCP is a loopback address whose port is free for UDP and TCP just
-// now (amko binds both; port 0 would give it two different ports).
-func freeUDPAndTCP(b *testing.B) string {
-	for range 20 {
-		u, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		a := u.LocalAddr().String()
-		l, err := net.Listen("tcp", a)
-		_ = u.Close()
-		if err == nil {
-			_ = l.Close()
-			return a
-		}
-	}
-	b.Fatal("no port free for both UDP and TCP")
-	return ""
 }

@@ -191,6 +191,16 @@ func startAmko(t *testing.T, ip string) (net.Listener, func()) {
 	}
 }
 
+// deleteAll deletes objs from c, those already gone too.
+func deleteAll(t *testing.T, c client.Client, objs ...client.Object) {
+	t.Helper()
+	for _, obj := range objs {
+		if err := client.IgnoreNotFound(c.Delete(context.Background(), obj)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // statusCmd runs "amko status" against the first cluster with args.
 func statusCmd(args ...string) (string, error) {
 	var out bytes.Buffer
@@ -246,19 +256,13 @@ func TestStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	defer func() {
-		for _, obj := range []client.Object{
-			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-up"}},
-			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-down"}},
-			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}},
-			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}},
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.MembersSecret}},
-		} {
-			if err := client.IgnoreNotFound(c.Delete(ctx, obj)); err != nil {
-				t.Error(err)
-			}
-		}
-	}()
+	defer deleteAll(t, c,
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-up"}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-down"}},
+		&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}},
+		&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.MembersSecret}},
+	)
 
 	// The API server's service proxy refuses loopback endpoints: serve on the
 	// host's own address when it has one.
@@ -418,20 +422,14 @@ func TestStatusAvi(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		for _, obj := range []client.Object{
-			&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-avi"}},
-			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-avi"}},
-			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}},
-			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}},
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.MembersSecret}},
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret}},
-		} {
-			if err := client.IgnoreNotFound(c.Delete(ctx, obj)); err != nil {
-				t.Error(err)
-			}
-		}
-	}()
+	defer deleteAll(t, c,
+		&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-avi"}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-avi"}},
+		&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}},
+		&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.MembersSecret}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret}},
+	)
 
 	l, stop := startAmko(t, "127.0.0.1")
 	defer stop()

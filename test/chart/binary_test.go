@@ -32,7 +32,7 @@ func TestChartArgsRunAmko(t *testing.T) {
 	ctx := context.Background()
 	c := set.Clusters[0]
 	objs := render(t, "--values", "test/chart/testdata/dns-values.yaml", "--set", "replicaCount=2",
-		"--set", "configs.dns.listen=127.0.0.1:"+freePort(t), "--set", "globalDeploymentPolicy.appSelector.label.app=bin",
+		"--set", "configs.dns.listen=127.0.0.1:"+backend.FreePort(t, "127.0.0.1"), "--set", "globalDeploymentPolicy.appSelector.label.app=bin",
 		"--set", "configs.memberClusters[0].clusterContext=cluster1-admin,federation.memberClusters[0]=cluster1-admin",
 		"--set", "globalDeploymentPolicy.matchClusters[0].cluster=cluster1-admin")
 	install(t, c, objs)
@@ -63,7 +63,7 @@ func TestChartArgsRunAmko(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, asAmkoSAKubeconfig(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	listen := "127.0.0.1:" + freePort(t)
+	listen := "127.0.0.1:" + backend.FreePort(t, "127.0.0.1")
 	// In a pod: the ServiceAccount's in-cluster config and POD_NAME; here the
 	// same identity through a kubeconfig, and a free port (flags: last wins).
 	cmd := exec.Command(bin, append(args, "--kubeconfig", kubeconfig, "--context", c.Context, "--listen", listen)...)

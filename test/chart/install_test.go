@@ -233,7 +233,7 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	since := time.Now().Truncate(time.Second)
 	leaderCluster, follower := set.Clusters[0], set.Clusters[1]
 	overlay := []string{"--values", "test/chart/testdata/dns-values.yaml",
-		"--set", "configs.dns.listen=127.0.0.1:" + freePort(t), "--set", "globalDeploymentPolicy.appSelector.label.app=gslb"}
+		"--set", "configs.dns.listen=127.0.0.1:" + backend.FreePort(t, "127.0.0.1"), "--set", "globalDeploymentPolicy.appSelector.label.app=gslb"}
 	leaderObjs := render(t, overlay...)
 	dnsSvc := find(t, leaderObjs, "Service", "amko-dns")
 	if ports, _, _ := unstructured.NestedSlice(dnsSvc.Object, "spec", "ports"); len(ports) != 2 {
@@ -452,27 +452,6 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// freePort is a port free for both UDP and TCP on 127.0.0.1 just now: the pod's
-// DNS port must be fixed, so the test cannot ask for port 0.
-func freePort(t *testing.T) string {
-	t.Helper()
-	for range 20 {
-		u, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, port, _ := net.SplitHostPort(u.LocalAddr().String())
-		l, err := net.Listen("tcp", "127.0.0.1:"+port)
-		_ = u.Close()
-		if err == nil {
-			_ = l.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both UDP and TCP")
-	return ""
-}
 
 // persistentVolumeClaim keeps AMKO's meaning: the claim is mounted at mountPath
 // and amko writes logFile there.
