@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/amko-project/amko/internal/gslb"
+	dnsprovider "github.com/amko-project/amko/internal/provider/dns"
 )
 
 // This file answers DNS for the stored GSLB services as the Avi DNS virtual
@@ -261,16 +262,11 @@ type DNSServer struct {
 }
 
 // ServeDNS starts UDP and TCP DNS listeners on addr (use 127.0.0.1:0 for a free
-// port; TCP then takes the port UDP got). Stop them with Close or by cancelling ctx.
+// port, the same for both). Stop them with Close or by cancelling ctx.
 func (s *Server) ServeDNS(ctx context.Context, addr string) (*DNSServer, error) {
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := dnsprovider.ListenBoth(addr)
 	if err != nil {
-		return nil, fmt.Errorf("avisim: dns: %w", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		_ = pc.Close()
-		return nil, fmt.Errorf("avisim: dns: %w", err)
+		return nil, fmt.Errorf("avisim: %w", err)
 	}
 	handler := dns.HandlerFunc(s.handleDNS)
 	d := &DNSServer{Addr: pc.LocalAddr().String(), servers: []*dns.Server{

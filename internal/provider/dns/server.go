@@ -366,14 +366,9 @@ type Listener struct {
 // Listen binds addr over UDP and TCP (TCP on the port UDP got) and serves s
 // until Close.
 func (s *Server) Listen(addr string) (*Listener, error) {
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := ListenBoth(addr)
 	if err != nil {
-		return nil, fmt.Errorf("dns: listening on udp %s: %w", addr, err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		_ = pc.Close()
-		return nil, fmt.Errorf("dns: listening on tcp %s: %w", addr, err)
+		return nil, err
 	}
 	ln := &Listener{Addr: pc.LocalAddr().String(), servers: []*dns.Server{
 		{PacketConn: pc, Handler: s},
@@ -391,6 +386,30 @@ func (s *Server) Listen(addr string) (*Listener, error) {
 	}
 	started.Wait()
 	return ln, nil
+}
+
+// ListenBoth binds addr over UDP and TCP on one port, as a DNS server needs.
+// With port 0 the port UDP got may be taken over TCP by someone else: then it
+// tries other ports.
+func ListenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dns: listen address %s: %w", addr, err)
+	}
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns: listening on udp %s: %w", addr, err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		_ = pc.Close()
+		if port != "0" || attempt == 20 {
+			return nil, nil, fmt.Errorf("dns: listening on tcp %s: %w", pc.LocalAddr(), err)
+		}
+	}
 }
 
 // Close stops serving and waits for the servers to end.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -396,5 +397,27 @@ func TestGeoDatabase(t *testing.T) {
 	}
 	if len(seen) != 2 {
 		t.Errorf("without the database the client is unplaced: %v, want the fallback over both", seen)
+	}
+}
+
+// A fixed port whose TCP side is taken is refused, naming TCP; port 0 finds a
+// port free for both, however many are taken over TCP.
+func TestListenNeedsBothProtocols(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	if _, err := New().Listen(taken.Addr().String()); err == nil || !strings.Contains(err.Error(), "listening on tcp") {
+		t.Errorf("Listen on a port taken over TCP: %v", err)
+	}
+	for range 50 {
+		l, err := New().Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
