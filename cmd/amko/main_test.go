@@ -100,6 +100,10 @@ func TestLeaderElection(t *testing.T) {
 	}
 	stops, bases := map[string]func(){}, map[string]string{}
 	stops["amko-a"], bases["amko-a"] = replica(t, "amko-a", "--log-file", logs["amko-a"], "--log-format", "json")
+	// Two run calls in one process set controller-runtime's global logger each:
+	// start the second once the first has (it then serves HTTP), which a
+	// process of its own never needs.
+	await.Eventually(t, "amko-a serving", func() error { _, err := getStatus(bases["amko-a"]); return err })
 	stops["amko-b"], bases["amko-b"] = replica(t, "amko-b", "--log-file", logs["amko-b"])
 	// --log-file gets the logs too, in the --log-format asked for. The elected
 	// replica logs so once it runs, a moment after it holds the Lease: wait for
