@@ -12,7 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,30 +36,36 @@ import (
 //     controller's answer to the resulting write;
 //   - writes/change: controller writes per such change;
 //   - peak-rss-MB: amko's peak resident memory.
-func BenchmarkAviSync(b *testing.B) {
+func BenchmarkAviSync(b *testing.B) { benchSizes(b, benchAviSync) }
+
+// benchSizes runs bench with 1,000 and 10,000 objects, each time on three
+// fresh clusters.
+func benchSizes(b *testing.B, bench func(b *testing.B, set *clusters.Set, n int)) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
-				benchAviSync(b, n)
+				set, err := clusters.Start(context.Background(), 3, clusters.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = set.Stop() })
+				bench(b, set, n)
 			}
 		})
 	}
 }
 
-func benchAviSync(b *testing.B, n int) {
-	ctx := context.Background()
-	set, err := clusters.Start(ctx, 3, clusters.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = set.Stop() }()
+func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 	sim, srv, err := avisim.Start(avisim.Options{JournalLimit: 10 * n})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer srv.Close()
 
-	configure(b, set, avisim.Host(srv))
+	if err := set.ConfigureAMKO(context.Background(), avisim.Host(srv), ""); err != nil {
+		b.Fatal(err)
+	}
+	selectApps(b, set, amkov1alpha2.GDPSpec{})
 	createIngresses(b, set, n)
 
 	// AMKO_BENCH_CPUPROFILE=<file> profiles amko's CPU while the changes run.
@@ -86,21 +92,13 @@ func benchAviSync(b *testing.B, n int) {
 	cold := time.Since(start)
 	coldWrites := len(sim.Writes())
 
-	// Changes: one Ingress address at a time, each waited for.
-	const changes = 50
 	profiled := make(chan error, 1)
 	if profile != "" {
 		go func() { profiled <- fetchProfile("http://"+listen+"/debug/pprof/profile?seconds=20", profile) }()
 	}
-	var lat []time.Duration
 	sim.ClearJournal()
-	for i := range changes {
-		cl := set.Clusters[i%3]
-		name := fmt.Sprintf("app-%d", i*3+i%3)
-		ip := fmt.Sprintf("10.200.%d.%d", i/250, i%250+1)
-		t0 := time.Now()
-		setIP(b, cl, name, ip)
-		host := name + ".example.com"
+	// A change is done when avisim has answered the PUT carrying it.
+	lat := measureChanges(b, set, func(host, ip string) time.Time {
 		var done time.Time
 		waitUntil(b, time.Minute, func() bool {
 			for _, e := range sim.Journal() {
@@ -111,37 +109,53 @@ func benchAviSync(b *testing.B, n int) {
 			}
 			return false
 		})
-		lat = append(lat, done.Sub(t0))
-	}
+		return done
+	})
 	writes := len(sim.Writes())
 	if profile != "" {
 		if err := <-profiled; err != nil {
 			b.Error(err)
 		}
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 
 	b.ReportMetric(cold.Seconds(), "cold-sync-s")
 	b.ReportMetric(float64(coldWrites), "cold-writes")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "change-p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "change-p99-ms")
-	b.ReportMetric(float64(writes)/changes, "writes/change")
+	reportLatencies(b, lat)
+	b.ReportMetric(float64(writes)/float64(len(lat)), "writes/change")
 	b.ReportMetric(peakRSSMB(b, cmd.Process.Pid), "peak-rss-MB")
 }
 
-func configure(b *testing.B, set *clusters.Set, host string) {
-	ctx := context.Background()
-	var match []amkov1alpha2.ClusterProperty
+// selectApps sets the GDP: spec, selecting label app=gslb in every cluster.
+func selectApps(b *testing.B, set *clusters.Set, spec amkov1alpha2.GDPSpec) {
 	for _, name := range set.Contexts() {
-		match = append(match, amkov1alpha2.ClusterProperty{Cluster: name})
+		spec.MatchClusters = append(spec.MatchClusters, amkov1alpha2.ClusterProperty{Cluster: name})
 	}
-	if err := set.ConfigureAMKO(ctx, host, ""); err != nil {
+	spec.MatchRules = amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}}
+	if err := set.SetGDP(context.Background(), spec); err != nil {
 		b.Fatal(err)
 	}
-	if err := set.SetGDP(ctx, amkov1alpha2.GDPSpec{MatchClusters: match,
-		MatchRules: amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}}}); err != nil {
-		b.Fatal(err)
+}
+
+// measureChanges moves 50 Ingresses' addresses one at a time, each waited for
+// with applied (which returns when the change took effect), and returns the
+// latencies, sorted.
+func measureChanges(b *testing.B, set *clusters.Set, applied func(host, ip string) time.Time) []time.Duration {
+	var lat []time.Duration
+	for i := range 50 {
+		name := fmt.Sprintf("app-%d", i*3+i%3)
+		ip := fmt.Sprintf("10.200.%d.%d", i/250, i%250+1)
+		t0 := time.Now()
+		setIP(b, set.Clusters[i%3], name, ip)
+		lat = append(lat, applied(name+".example.com", ip).Sub(t0))
 	}
+	slices.Sort(lat)
+	return lat
+}
+
+// reportLatencies reports the median and 99th percentile of sorted latencies.
+func reportLatencies(b *testing.B, lat []time.Duration) {
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "change-p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "change-p99-ms")
 }
 
 // createIngresses creates n Ingresses, app-<i> in cluster i%3, each with its own host.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -26,36 +25,15 @@ import (
 //
 // The GDP turns data-plane monitors off (controlPlaneHmOnly), so the members'
 // made-up addresses answer without probes.
-func BenchmarkDNSSync(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			for b.Loop() {
-				benchDNSSync(b, n)
-			}
-		})
-	}
-}
+func BenchmarkDNSSync(b *testing.B) { benchSizes(b, benchDNSSync) }
 
-func benchDNSSync(b *testing.B, n int) {
-	ctx := context.Background()
-	set, err := clusters.Start(ctx, 3, clusters.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = set.Stop() }()
+func benchDNSSync(b *testing.B, set *clusters.Set, n int) {
 	addr := "127.0.0.1:" + backend.FreePort(b, "127.0.0.1")
-	if err := set.ConfigureDNS(ctx, addr, "example.com"); err != nil {
+	if err := set.ConfigureDNS(context.Background(), addr, "example.com"); err != nil {
 		b.Fatal(err)
-	}
-	var match []amkov1alpha2.ClusterProperty
-	for _, name := range set.Contexts() {
-		match = append(match, amkov1alpha2.ClusterProperty{Cluster: name})
 	}
 	off := true
-	if err := set.SetGDP(ctx, amkov1alpha2.GDPSpec{MatchClusters: match, ControlPlaneHmOnly: &off,
-		MatchRules: amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gslb"}}}}); err != nil {
-		b.Fatal(err)
-	}
+	selectApps(b, set, amkov1alpha2.GDPSpec{ControlPlaneHmOnly: &off})
 	createIngresses(b, set, n)
 
 	bin := buildAmko(b)
@@ -75,28 +53,20 @@ func benchDNSSync(b *testing.B, n int) {
 	})
 	cold := time.Since(start)
 
-	const changes = 50
-	var lat []time.Duration
-	for i := range changes {
-		cl := set.Clusters[i%3]
-		name := fmt.Sprintf("app-%d", i*3+i%3)
-		ip := fmt.Sprintf("10.200.%d.%d", i/250, i%250+1)
-		t0 := time.Now()
-		setIP(b, cl, name, ip)
-		// Polled every millisecond (waitUntil's 5 ms would blur the figure).
-		deadline := t0.Add(time.Minute)
-		for !slices.Contains(lookup(addr, name+".example.com."), ip) {
+	// A change is done when amko's answer carries it, polled every millisecond
+	// (waitUntil's 5 ms would blur the figure).
+	lat := measureChanges(b, set, func(host, ip string) time.Time {
+		deadline := time.Now().Add(time.Minute)
+		for !slices.Contains(lookup(addr, host+"."), ip) {
 			if time.Now().After(deadline) {
-				b.Fatalf("%s's new address not answered within a minute", name)
+				b.Fatalf("%s's new address not answered within a minute", host)
 			}
 			time.Sleep(time.Millisecond)
 		}
-		lat = append(lat, time.Since(t0))
-	}
-	slices.Sort(lat)
+		return time.Now()
+	})
 	b.ReportMetric(cold.Seconds(), "cold-sync-s")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "change-p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "change-p99-ms")
+	reportLatencies(b, lat)
 	b.ReportMetric(peakRSSMB(b, cmd.Process.Pid), "peak-rss-MB")
 }
 

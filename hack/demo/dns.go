@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"sort"
@@ -16,7 +15,6 @@ import (
 	"github.com/miekg/dns"
 
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
-	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/internal/statusreport"
 	"github.com/amko-project/amko/test/clusters"
 )
@@ -60,19 +58,11 @@ func runDNS(ctx context.Context) error {
 	if err := dnsSplit(ctx, set, 4, 2, 1); err != nil {
 		return err
 	}
-	op, err := operator.New(operator.Options{Config: set.Clusters[0].Config, Scheme: set.Scheme, PendingGrace: time.Second,
-		ProbeScale: 0.1, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	op, stopAmko, err := startAmko(ctx, set, 0.1)
 	if err != nil {
 		return err
 	}
-	opCtx, stopOp := context.WithCancel(ctx)
-	opDone := make(chan error, 1)
-	go func() { opDone <- op.Run(opCtx) }()
-	defer func() {
-		stopOp()
-		<-opDone
-		say("stopped amko")
-	}()
+	defer stopAmko()
 	say("amko running with the built-in DNS backend for zone %s (probes every 1 s, 3 failures mark a member down)", zone)
 
 	labels := map[string]string{"app": "gslb"}

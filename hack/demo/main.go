@@ -54,6 +54,24 @@ func main() {
 
 func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
+// startAmko runs amko in this process for set's first cluster, its probes
+// probeScale times their configured pace (0: as configured), until stop.
+func startAmko(ctx context.Context, set *clusters.Set, probeScale float64) (op *operator.Operator, stop func(), err error) {
+	op, err = operator.New(operator.Options{Config: set.Clusters[0].Config, Scheme: set.Scheme, PendingGrace: time.Second,
+		ProbeScale: probeScale, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, nil, err
+	}
+	opCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- op.Run(opCtx) }()
+	return op, func() {
+		cancel()
+		<-done
+		say("stopped amko")
+	}, nil
+}
+
 // startClusters starts the demos' three member clusters; stop stops them.
 func startClusters(ctx context.Context) (set *clusters.Set, stop func(), err error) {
 	ctrllog.SetLogger(logr.Discard())
@@ -85,7 +103,6 @@ func run(ctx context.Context) error {
 	defer srv.Close()
 	say("avisim (the Avi Controller emulator) on https://%s", avisim.Host(srv))
 
-	leader := set.Clusters[0]
 	if err := set.ConfigureAMKO(ctx, avisim.Host(srv), ""); err != nil {
 		return err
 	}
@@ -95,19 +112,11 @@ func run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	op, err := operator.New(operator.Options{Config: leader.Config, Scheme: set.Scheme, PendingGrace: time.Second,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	_, stopAmko, err := startAmko(ctx, set, 0)
 	if err != nil {
 		return err
 	}
-	opCtx, stopOp := context.WithCancel(ctx)
-	opDone := make(chan error, 1)
-	go func() { opDone <- op.Run(opCtx) }()
-	defer func() {
-		stopOp()
-		<-opDone
-		say("stopped amko")
-	}()
+	defer stopAmko()
 	say("amko running against cluster1-admin's avi-system namespace")
 
 	if err := applications(ctx, set); err != nil {

@@ -8,14 +8,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
@@ -557,22 +554,7 @@ func (s *scenario) restartWithMetrics() *prometheus.Registry {
 	s.t.Helper()
 	s.stop()
 	reg := prometheus.NewRegistry()
-	op, err := operator.New(operator.Options{
-		Config: leader().Config, Scheme: set.Scheme, PendingGrace: time.Second,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: operator.NewMetrics(reg),
-	})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- op.Run(ctx) }()
-	s.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			s.t.Errorf("amko: %v", err)
-		}
-	}
+	_, s.stop = runAmko(s.t, operator.Options{Metrics: operator.NewMetrics(reg)})
 	return reg
 }
 

@@ -66,19 +66,28 @@ func startAmkoLogging(t *testing.T, w io.Writer) (stop func()) {
 		t.Fatal(err)
 	}
 
-	scheme := set.Scheme
-	op, err := operator.New(operator.Options{
-		Config: leader().Config, Scheme: scheme, PendingGrace: time.Second, ProbeScale: 0.05,
-		Log: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	op, stop := runAmko(t, operator.Options{ProbeScale: 0.05,
+		Log: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	amko = op
+	return stop
+}
+
+// runAmko runs an operator for the leader cluster with opts (Config, Scheme,
+// PendingGrace and a silent Log filled in) until stop.
+func runAmko(t *testing.T, opts operator.Options) (op *operator.Operator, stop func()) {
+	t.Helper()
+	opts.Config, opts.Scheme, opts.PendingGrace = leader().Config, set.Scheme, time.Second
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	op, err := operator.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	amko = op
-	runCtx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- op.Run(runCtx) }()
-	return func() {
+	go func() { done <- op.Run(ctx) }()
+	return op, func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("amko: %v", err)

@@ -5,8 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -1101,22 +1099,8 @@ const maxQuietPasses = 20
 func TestStandbyReplica(t *testing.T) {
 	s := begin(t, appGDP("stb-e2e"))
 	s.stop()
-	op, err := operator.New(operator.Options{
-		Config: leader().Config, Scheme: set.Scheme, PendingGrace: time.Second, Standby: true,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- op.Run(ctx) }()
-	s.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("amko: %v", err)
-		}
-	}
+	var op *operator.Operator
+	op, s.stop = runAmko(t, operator.Options{Standby: true})
 
 	host := "stb.example.com"
 	s.track(host)

@@ -307,16 +307,22 @@ func FuzzServeDNS(f *testing.F) {
 	})
 }
 
-// Geo: a placed client gets the nearest member; an unplaced one the fallback.
-func TestGeo(t *testing.T) {
+// geoService has a member in Paris (10.7.0.1) and one in Tokyo (10.7.0.2),
+// chosen by geo with a round-robin fallback.
+func geoService() *gslb.Service {
 	paris, tokyo := gslb.Location{Latitude: 48.86, Longitude: 2.35}, gslb.Location{Latitude: 35.68, Longitude: 139.69}
-	svc := service("geo.example.com", nil, func(s *gslb.Service) {
+	return service("geo.example.com", nil, func(s *gslb.Service) {
 		s.Pools[0].Algorithm, s.Pools[0].Fallback = gslb.Geo, gslb.RoundRobin
 		s.Pools[0].Members = []gslb.Member{
 			{IP: netip.MustParseAddr("10.7.0.1"), Ratio: 1, Enabled: true, Location: &paris},
 			{IP: netip.MustParseAddr("10.7.0.2"), Ratio: 1, Enabled: true, Location: &tokyo},
 		}
 	})
+}
+
+// Geo: a placed client gets the nearest member; an unplaced one the fallback.
+func TestGeo(t *testing.T) {
+	svc := geoService()
 	s := New()
 	s.Update(Config{Zones: []Zone{{Name: "example.com"}}, Clients: []ClientLocation{
 		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Location: gslb.Location{Latitude: 50.85, Longitude: 4.35}},     // Brussels
@@ -365,14 +371,7 @@ func TestGeoDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	paris, tokyo := gslb.Location{Latitude: 48.86, Longitude: 2.35}, gslb.Location{Latitude: 35.68, Longitude: 139.69}
-	svc := service("geo.example.com", nil, func(s *gslb.Service) {
-		s.Pools[0].Algorithm, s.Pools[0].Fallback = gslb.Geo, gslb.RoundRobin
-		s.Pools[0].Members = []gslb.Member{
-			{IP: netip.MustParseAddr("10.7.0.1"), Ratio: 1, Enabled: true, Location: &paris},
-			{IP: netip.MustParseAddr("10.7.0.2"), Ratio: 1, Enabled: true, Location: &tokyo},
-		}
-	})
+	svc := geoService()
 	s := New()
 	if err := s.SetDatabase(path); err != nil {
 		t.Fatal(err)
