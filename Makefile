@@ -7,7 +7,7 @@ TOOL := $(GO) -C hack/tools tool
 ROOT := $(CURDIR)
 K8S_BIN := $(ROOT)/hack/k8s/bin
 
-.PHONY: all build generate test lint k8s-bin demo demo-avi helm image clean
+.PHONY: all build generate test test-tools lint k8s-bin demo demo-avi helm image clean
 
 all: build
 
@@ -40,11 +40,22 @@ demo: k8s-bin
 demo-avi: k8s-bin
 	KUBEBUILDER_ASSETS=$(K8S_BIN) $(GO) run ./hack/demo -avi
 
-## test: lint, then every test against real API servers built on first use
-test: k8s-bin lint
-	KUBEBUILDER_ASSETS=$(K8S_BIN) $(GO) test -count=1 ./...
+## test-tools: what the tests run as programs (helm, amko, controller-gen), built
+## here so that no test spends its own timeout compiling them
+test-tools: helm
+	$(GO) build -o bin/ ./cmd/amko
+	$(TOOL) controller-gen --version >/dev/null
 
-## helm: helm, pinned in hack/helm/go.mod, into bin/ (the chart's tests build their own)
+# A loaded machine runs the suite in 2-5 minutes; the bound is for a hung test,
+# not a slow one.
+TEST_TIMEOUT ?= 20m
+
+## test: lint, then every test against real API servers built on first use
+test: k8s-bin lint test-tools
+	KUBEBUILDER_ASSETS=$(K8S_BIN) AMKO_TEST_HELM=$(ROOT)/bin/helm AMKO_TEST_BINARY=$(ROOT)/bin/amko \
+		$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## helm: helm, pinned in hack/helm/go.mod, into bin/
 helm:
 	$(GO) -C hack/helm build -o $(ROOT)/bin/helm helm.sh/helm/v3/cmd/helm
 

@@ -282,3 +282,34 @@ func olderThan(a, b client.Object) bool {
 
 // isGone reports an error writing an object that was deleted meanwhile.
 func isGone(err error) bool { return apierrors.IsNotFound(err) || errors.Is(err, context.Canceled) }
+
+// policyController is what policy validation looks references up in: the
+// controller of the current backend, nil when there is none to look in.
+func (o *Operator) policyController() policy.Controller {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state.backend == nil {
+		return nil
+	}
+	return o.state.backend
+}
+
+// defaultPKIProfile is AMKO's default PKI profile for site persistence: the
+// controller's first federated one, read once per backend configuration; ""
+// without a controller.
+func (o *Operator) defaultPKIProfile(ctx context.Context, tenant string) (string, error) {
+	o.mu.Lock()
+	backend, pki, known := o.state.backend, o.state.defaultPKI, o.state.defaultPKIKnown
+	o.mu.Unlock()
+	if backend == nil || known {
+		return pki, nil
+	}
+	pki, err := backend.DefaultPKIProfile(ctx, tenant)
+	if err != nil {
+		return "", err
+	}
+	o.mu.Lock()
+	o.state.defaultPKI, o.state.defaultPKIKnown = pki, true
+	o.mu.Unlock()
+	return pki, nil
+}

@@ -45,9 +45,7 @@ type verdict struct {
 // policyPass validates the GlobalDeploymentPolicy and GSLBHostRules, writes their
 // statuses, and returns the effective policy.
 func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (*policy.Policy, error) {
-	o.mu.Lock()
-	backend := o.state.backend
-	o.mu.Unlock()
+	backend := o.policyController()
 	clusters := make([]string, 0, len(gc.Spec.MemberClusters))
 	for _, m := range gc.Spec.MemberClusters {
 		clusters = append(clusters, m.ClusterContext)
@@ -74,27 +72,17 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	if err := o.hostRulePass(ctx, pol, backend); err != nil {
 		return nil, err
 	}
-	if pol.GDP != nil && pol.GDP.PKIProfileRef == nil && backend != nil {
-		// AMKO's default PKI profile for site persistence: the controller's first
-		// federated one, read once per controller configuration.
-		o.mu.Lock()
-		pki, known := o.state.defaultPKI, o.state.defaultPKIKnown
-		o.mu.Unlock()
-		if !known {
-			var err error
-			if pki, err = backend.DefaultPKIProfile(ctx, tenant); err != nil {
-				return nil, err
-			}
-			o.mu.Lock()
-			o.state.defaultPKI, o.state.defaultPKIKnown = pki, true
-			o.mu.Unlock()
+	if pol.GDP != nil && pol.GDP.PKIProfileRef == nil {
+		pki, err := o.defaultPKIProfile(ctx, tenant)
+		if err != nil {
+			return nil, err
 		}
 		pol.DefaultPKIProfile = pki
 	}
 	return pol, nil
 }
 
-func (o *Operator) gdpPass(ctx context.Context, pol *policy.Policy, backend Backend) error {
+func (o *Operator) gdpPass(ctx context.Context, pol *policy.Policy, backend policy.Controller) error {
 	var list amkov1alpha2.GlobalDeploymentPolicyList
 	if err := o.cache.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
 		return err
@@ -169,7 +157,7 @@ func (o *Operator) setGDPStatus(ctx context.Context, gdp *amkov1alpha2.GlobalDep
 	}
 }
 
-func (o *Operator) hostRulePass(ctx context.Context, pol *policy.Policy, backend Backend) error {
+func (o *Operator) hostRulePass(ctx context.Context, pol *policy.Policy, backend policy.Controller) error {
 	var list amkov1alpha1.GSLBHostRuleList
 	if err := o.cache.List(ctx, &list); err != nil {
 		return err

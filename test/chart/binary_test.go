@@ -53,11 +53,15 @@ func TestChartArgsRunAmko(t *testing.T) {
 	args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "amko")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/amko")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building amko: %v\n%s", err, out)
+	// make test builds amko before go test (AMKO_TEST_BINARY).
+	bin := os.Getenv("AMKO_TEST_BINARY")
+	if bin == "" {
+		bin = filepath.Join(dir, "amko")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/amko")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building amko: %v\n%s", err, out)
+		}
 	}
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(kubeconfig, asAmkoSAKubeconfig(t), 0o600); err != nil {
