@@ -39,6 +39,8 @@ import (
 
 	"github.com/amko-project/amko/api"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/provider/providers"
 )
 
 func main() {
@@ -72,8 +74,19 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	noGHRFederation := fs.Bool("no-gslbhostrule-federation", false, "do not replicate GSLBHostRules to the federation's members")
 	logFile := fs.String("log-file", "", "also append the logs to this file (AMKO's logs on a persistent volume)")
 	profiling := fs.Bool("pprof", false, "serve Go's profiles at /debug/pprof/ on --listen (off by default: they are not authenticated)")
+	deletionWindow := fs.Duration("deletion-window", plan.DefaultDeletionWindow,
+		"how long a pass that would delete more than --deletion-threshold of amko's GSLB services waits, so that a typo can be fixed first; 0 disables")
+	deletionThreshold := fs.Float64("deletion-threshold", plan.DefaultDeletionThreshold,
+		"fraction of amko's GSLB services above which a pass's deletions wait --deletion-window")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *deletionThreshold <= 0 || *deletionThreshold > 1 {
+		return fmt.Errorf("--deletion-threshold %v: want a fraction in (0, 1]", *deletionThreshold)
+	}
+	window := *deletionWindow
+	if window <= 0 {
+		window = -1 // disabled (the operator's zero means its default)
 	}
 	if *logFormat != "text" && *logFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
@@ -116,7 +129,8 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	op, err := operator.New(operator.Options{
 		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
 		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level, NoHostRuleFederation: *noGHRFederation,
-		Standby: *leaderElect,
+		Standby: *leaderElect, Providers: providers.Build,
+		DeletionWindow: window, DeletionThreshold: *deletionThreshold,
 	})
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ import (
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/internal/provider/providers"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -58,7 +59,7 @@ func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 // probeScale times their configured pace (0: as configured), until stop.
 func startAmko(ctx context.Context, set *clusters.Set, probeScale float64) (op *operator.Operator, stop func(), err error) {
 	op, err = operator.New(operator.Options{Config: set.Clusters[0].Config, Scheme: set.Scheme, PendingGrace: time.Second,
-		ProbeScale: probeScale, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		ProbeScale: probeScale, Providers: providers.Build, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return nil, nil, err
 	}

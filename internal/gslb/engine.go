@@ -89,6 +89,21 @@ func (e *Engine) Reset(serviceName string) {
 	})
 }
 
+// Forget drops the round-robin state of every service in names in one walk:
+// a backend that deletes thousands of services at once would otherwise walk
+// the states once per service.
+func (e *Engine) Forget(names map[string]bool) {
+	if len(names) == 0 {
+		return
+	}
+	e.states.Range(func(k, _ any) bool {
+		if names[k.(stateKey).service] {
+			e.states.Delete(k)
+		}
+		return true
+	})
+}
+
 func (e *Engine) state(k stateKey) *rrState {
 	if st, ok := e.states.Load(k); ok {
 		return st.(*rrState)

@@ -14,7 +14,10 @@
 // can assign them without a mapping table.
 package gslb
 
-import "net/netip"
+import (
+	"net/netip"
+	"strconv"
+)
 
 // Algorithm is a pool's member-selection algorithm (Avi GslbAlgorithm).
 type Algorithm string
@@ -137,6 +140,14 @@ type Member struct {
 
 // Location is a point on Earth in decimal degrees.
 type Location struct{ Latitude, Longitude float64 }
+
+// ParseLocation reads a latitude and a longitude in decimal degrees, as the
+// GSLBConfig's geo tables give them (admission checked their form and range).
+func ParseLocation(latitude, longitude string) (Location, bool) {
+	lat, err1 := strconv.ParseFloat(latitude, 64)
+	long, err2 := strconv.ParseFloat(longitude, 64)
+	return Location{Latitude: lat, Longitude: long}, err1 == nil && err2 == nil
+}
 
 // DownResponse is the answer given while the service is DOWN.
 type DownResponse struct {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,11 +22,8 @@ import (
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
-	"github.com/amko-project/amko/internal/provider/avi"
+	"github.com/amko-project/amko/internal/provider"
 )
-
-// dnsConfigKey marks the state of the built-in DNS backend.
-const dnsConfigKey = "dns"
 
 // MembersSecret and MembersKey hold the gslb-members kubeconfig, as in AMKO.
 const (
@@ -33,22 +31,16 @@ const (
 	MembersKey    = "gslb-members"
 )
 
-// Backend is the GSLB backend the operator writes to.
-type Backend interface {
-	policy.Controller
-	Observe(ctx context.Context) (plan.Observed, error)
-	Apply(ctx context.Context, changes []plan.Change) []plan.Result
-	IsLeader(ctx context.Context) (bool, error)
-	DefaultPKIProfile(ctx context.Context, tenant string) (string, error)
-}
-
 // state is what one pass leaves for the next.
 type state struct {
 	config    *amkov1alpha1.GSLBConfig // the accepted one
 	configKey string                   // what the backend was built from
-	backend   Backend
+	backend   provider.Provider
 	leader    bool
 	checked   time.Time // of leadership
+	// cause is the class of the backend's last failure, "" when it answers:
+	// an Event is recorded when it changes, not at every failing pass.
+	cause string
 
 	gdp       *accepted // the last accepted GlobalDeploymentPolicy
 	gdpSeen   map[string]verdict
@@ -117,48 +109,33 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		return nil, nil
 	}
 
-	if gc.Spec.DNS != nil {
-		// The built-in DNS backend: no controller to reach, always serving.
-		o.applyLogLevel(gc.Spec.LogLevel)
-		o.mu.Lock()
-		if o.state.configKey != dnsConfigKey {
-			o.state = state{configKey: dnsConfigKey}
-		}
-		o.state.config, o.state.leader = gc, true
-		o.mu.Unlock()
-		return gc, nil
-	}
-	o.stopDNS()
-
-	backend, key, msg, err := o.backendFor(ctx, gc)
+	backend, err := o.backendFor(ctx, gc)
 	if err != nil {
+		var cerr *provider.ConfigError
+		if errors.As(err, &cerr) {
+			if gc.Status.State != cerr.State {
+				o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", cerr.State)
+			}
+			o.setConfigStatus(ctx, gc, cerr.State)
+			o.setConfig(nil)
+			return nil, err // retried with backoff: a taken DNS port may be freed
+		}
 		return nil, err
-	}
-	if msg != "" {
-		o.setConfigStatus(ctx, gc, msg)
-		o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
-		o.setConfig(nil)
-		return nil, nil
 	}
 
 	o.applyLogLevel(gc.Spec.LogLevel)
 	o.mu.Lock()
-	if o.state.configKey != key {
-		o.state.backend, o.state.configKey = backend, key
-		o.state.observed, o.state.synced, o.state.checked = nil, false, time.Time{}
-		o.state.defaultPKIKnown = false
-		o.state.gdpSeen, o.state.hrSeen = nil, nil // references are checked anew on the new controller
-	}
 	o.state.config = gc
-	needCheck := time.Since(o.state.checked) > 30*time.Second
-	backend = o.state.backend
+	needCheck := backend.Shared() && time.Since(o.state.checked) > leadershipRecheck
+	if !backend.Shared() {
+		o.state.leader = true
+	}
 	o.mu.Unlock()
 
 	if needCheck {
-		leader, err := backend.IsLeader(ctx)
+		leader, err := backend.Leading(ctx)
 		if err != nil {
-			o.setConfigStatus(ctx, gc, "error: issue in connecting to the controller API, "+err.Error())
-			return nil, err
+			return gc, &connectError{err}
 		}
 		o.mu.Lock()
 		if leader && !o.state.leader {
@@ -169,6 +146,17 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 	}
 	return gc, nil
 }
+
+// connectError is a failure to reach the controller at all, which AMKO
+// reports in the GSLBConfig's status.
+type connectError struct{ err error }
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
+// leadershipRecheck is how often amko asks the controller whether it still
+// leads the GSLB federation (a write it refuses as not leader asks at once).
+const leadershipRecheck = 30 * time.Second
 
 // applyLogLevel makes the log level follow the GSLBConfig, as AMKO does live.
 func (o *Operator) applyLogLevel(level amkov1alpha1.LogLevel) {
@@ -191,48 +179,78 @@ func (o *Operator) setConfig(gc *amkov1alpha1.GSLBConfig) {
 	o.state.config = gc
 }
 
-// backendFor returns the backend for the accepted config, reusing the current
-// one when nothing it depends on changed. A non-empty message is the config's
-// refusal.
-func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (Backend, string, string, error) {
+// backendFor returns the backend of the accepted config, reusing the current
+// one when nothing it depends on changed; a *provider.ConfigError refuses the
+// config. A new backend starts afresh: nothing observed, leadership and
+// references to be checked again.
+func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (provider.Provider, error) {
+	key, creds, err := o.backendKey(ctx, gc)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	current, currentKey := o.state.backend, o.state.configKey
+	o.mu.Unlock()
+	if current != nil && currentKey == key {
+		return current, nil
+	}
+	backend, err := o.opts.Providers(ctx, provider.Settings{
+		Config: gc, Credentials: creds, Prev: current, Timeout: o.opts.BackendTimeout,
+		ProbeScale: o.opts.ProbeScale, OnHealth: o.healthChanged, Log: o.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if current != nil && current != backend {
+		if err := current.Close(); err != nil {
+			o.log.Warn("closing the previous GSLB backend", "kind", current.Kind(), "err", err)
+		}
+	}
+	o.mu.Lock()
+	o.state.backend, o.state.configKey = backend, key
+	o.state.observed, o.state.synced, o.state.checked, o.state.leader = nil, false, time.Time{}, false
+	o.state.defaultPKIKnown, o.state.cause = false, ""
+	o.state.gdpSeen, o.state.hrSeen = nil, nil // references are checked anew on the new controller
+	o.mu.Unlock()
+	return backend, nil
+}
+
+// backendKey identifies what the backend is built from, and returns the
+// controller's credentials. The credentials are part of the key, hashed, so
+// that a fixed password builds a new backend (which may log in again).
+func (o *Operator) backendKey(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (string, map[string][]byte, error) {
+	h := sha256.New()
+	if gc.Spec.DNS != nil {
+		spec, err := json.Marshal(gc.Spec.DNS)
+		if err != nil {
+			return "", nil, err
+		}
+		h.Write([]byte("dns\x00"))
+		h.Write(spec)
+		return hex.EncodeToString(h.Sum(nil)), nil, nil
+	}
 	leader := gc.Spec.GSLBLeader
 	if leader.ControllerIP == "" {
-		return nil, "", "error: invalid gslb config with controller IP " + leader.ControllerIP, nil
+		return "", nil, &provider.ConfigError{State: "error: invalid gslb config with controller IP " + leader.ControllerIP}
 	}
 	if leader.Credentials == "" {
-		return nil, "", "error: invalid gslb config with leaderSecret " + leader.Credentials, nil
+		return "", nil, &provider.ConfigError{State: "error: invalid gslb config with leaderSecret " + leader.Credentials}
 	}
 	var secret corev1.Secret
 	err := o.cache.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: leader.Credentials}, &secret)
 	if err != nil || len(secret.Data["username"]) == 0 {
-		return nil, "", "error: secret object doesn't exist " + leader.Credentials, nil
+		return "", nil, &provider.ConfigError{State: "error: secret object doesn't exist " + leader.Credentials, Err: err}
 	}
 	tenant := policy.DefaultTenant
 	if leader.Tenant != nil && *leader.Tenant != "" {
 		tenant = *leader.Tenant
 	}
-	h := sha256.New()
-	for _, part := range []string{leader.ControllerIP, leader.ControllerVersion, tenant, gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
+	for _, part := range []string{"avi", leader.ControllerIP, leader.ControllerVersion, tenant, gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
 		string(secret.Data["username"]), string(secret.Data["password"])} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
-	key := hex.EncodeToString(h.Sum(nil))
-	o.mu.Lock()
-	current, currentKey := o.state.backend, o.state.configKey
-	o.mu.Unlock()
-	if current != nil && currentKey == key {
-		return current, key, "", nil
-	}
-	backend, err := avi.New(avi.Config{
-		Host: leader.ControllerIP, Username: string(secret.Data["username"]), Password: string(secret.Data["password"]),
-		Version: leader.ControllerVersion, CreatedBy: "amko-" + gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
-		Timeout: o.opts.BackendTimeout,
-	})
-	if err != nil {
-		return nil, "", "error: invalid gslb config " + err.Error(), nil
-	}
-	return backend, key, "", nil
+	return hex.EncodeToString(h.Sum(nil)), secret.Data, nil
 }
 
 // membersKubeconfig is the gslb-members kubeconfig: GSLB_CONFIG when given,
@@ -291,7 +309,7 @@ func (o *Operator) policyController() policy.Controller {
 	if o.state.backend == nil {
 		return nil
 	}
-	return o.state.backend
+	return o.state.backend.Controller()
 }
 
 // defaultPKIProfile is AMKO's default PKI profile for site persistence: the

@@ -3,6 +3,7 @@
 package operator
 
 import (
+	"errors"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,7 +14,6 @@ import (
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/plan"
-	"github.com/amko-project/amko/internal/provider/avi"
 )
 
 // Metrics are the operator's Prometheus metrics.
@@ -79,7 +79,11 @@ func (m *Metrics) probeChange(up bool) {
 func (m *Metrics) request(op string, err error) {
 	code := 200
 	if err != nil {
-		code = avi.StatusOf(err)
+		code = 0
+		var st interface{ HTTPStatus() int }
+		if errors.As(err, &st) {
+			code = st.HTTPStatus()
+		}
 	}
 	m.requests.WithLabelValues(op, strconv.Itoa(code)).Inc()
 }

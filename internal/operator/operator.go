@@ -33,6 +33,8 @@ import (
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/model"
+	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/provider"
 )
 
 // Namespace holds AMKO's configuration.
@@ -71,6 +73,15 @@ type Options struct {
 	// watches, builds and, with the DNS backend, answers DNS, but writes
 	// nothing (statuses, Events, federation, controller) until SetActive.
 	Standby bool
+	// Providers builds the GSLB backend a GSLBConfig names (providers.Build);
+	// required.
+	Providers provider.Factory
+	// DeletionWindow is how long a pass that would delete more than
+	// DeletionThreshold of the services amko owns is held, so that a typo can
+	// be fixed before anything is deleted; 0 means 60 s, negative disables.
+	DeletionWindow time.Duration
+	// DeletionThreshold is that fraction; 0 means one half.
+	DeletionThreshold float64
 }
 
 // Operator is a running amko.
@@ -88,16 +99,22 @@ type Operator struct {
 	// standby is set while this replica may not write (see Options.Standby).
 	standby atomic.Bool
 
-	mu    sync.Mutex // guards state, dns, role and view
+	mu    sync.Mutex // guards state, role, view and hold
 	state state
-	dns   *dnsBackend // the built-in DNS backend, when configured
 	role  Role
 	view  statusView // what Status reports
+	hold  *plan.Hold // deletions held by the guard, nil when none
+	// broadcaster sends the recorder's Events; stopped with Run.
+	broadcaster record.EventBroadcaster
 
 	// The pass goroutine's own, unguarded: the model's memo of the last build,
 	// and the desired services the last plan found equal to observed ones.
 	memo          model.Memo
 	equalServices map[*gslb.Service]*gslb.Service
+	guard         plan.DeletionGuard
+	// nothingSelected is the GDP uid and generation last warned of
+	// selecting nothing.
+	nothingSelected string
 	// writable is when this amko last started or became able to write: member
 	// clusters that never answered since get PendingGrace before writes go on.
 	writable time.Time
@@ -116,6 +133,16 @@ func New(opts Options) (*Operator, error) {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
+	}
+	if opts.Providers == nil {
+		return nil, errors.New("operator: no provider factory")
+	}
+	window := opts.DeletionWindow
+	switch {
+	case window == 0:
+		window = plan.DefaultDeletionWindow
+	case window < 0:
+		window = 0
 	}
 	c, err := client.New(opts.Config, client.Options{Scheme: opts.Scheme})
 	if err != nil {
@@ -141,13 +168,15 @@ func New(opts Options) (*Operator, error) {
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
 	o := &Operator{
-		opts:       opts,
-		client:     c,
-		cache:      ca,
-		log:        opts.Log,
-		metrics:    opts.Metrics,
-		trigger:    make(chan struct{}, 1),
-		fedTrigger: make(chan struct{}, 1),
+		opts:        opts,
+		client:      c,
+		cache:       ca,
+		log:         opts.Log,
+		metrics:     opts.Metrics,
+		trigger:     make(chan struct{}, 1),
+		fedTrigger:  make(chan struct{}, 1),
+		guard:       plan.DeletionGuard{Threshold: opts.DeletionThreshold, Window: window},
+		broadcaster: broadcaster,
 	}
 	o.recorder = activeOnly{o: o, r: broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"})}
 	o.standby.Store(opts.Standby)
@@ -205,6 +234,7 @@ func (o *Operator) Poke() {
 
 // Run watches and syncs until ctx ends.
 func (o *Operator) Run(ctx context.Context) error {
+	defer o.broadcaster.Shutdown() // last: what stops before may still record
 	o.mu.Lock()
 	o.writable = time.Now()
 	o.mu.Unlock()
@@ -237,7 +267,7 @@ func (o *Operator) Run(ctx context.Context) error {
 		return errors.New("the local cluster's caches did not sync")
 	}
 	defer o.members.Stop()
-	defer o.stopDNS()
+	defer o.closeBackend()
 	fedCtx, stopFed := context.WithCancel(ctx)
 	fedDone := make(chan struct{})
 	go func() { defer close(fedDone); o.runFederation(fedCtx) }()
@@ -264,7 +294,7 @@ func (o *Operator) Run(ctx context.Context) error {
 			o.mu.Unlock()
 		}
 		retry = nil
-		if err := o.pass(ctx); err != nil {
+		if err := o.pass(ctx, false); err != nil {
 			backoff = min(max(2*backoff, 500*time.Millisecond), 2*time.Minute)
 			o.log.Warn("sync failed; retrying", "in", backoff, "err", err)
 			retry = time.After(backoff)
@@ -284,6 +314,20 @@ func (o *Operator) resyncPeriod() time.Duration {
 		return time.Duration(o.state.config.Spec.RefreshInterval) * time.Second
 	}
 	return 10 * time.Minute
+}
+
+// closeBackend releases the backend (the DNS backend stops serving) when Run ends.
+func (o *Operator) closeBackend() {
+	o.mu.Lock()
+	backend := o.state.backend
+	o.state.backend, o.state.configKey = nil, ""
+	o.mu.Unlock()
+	if backend == nil {
+		return
+	}
+	if err := backend.Close(); err != nil {
+		o.log.Warn("closing the GSLB backend", "kind", backend.Kind(), "err", err)
+	}
 }
 
 // Ready reports whether amko has an accepted configuration and has completed a

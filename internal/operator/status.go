@@ -11,6 +11,7 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
+	"github.com/amko-project/amko/internal/provider"
 )
 
 // Status is a read-only snapshot of what amko did, for GET /status and
@@ -84,9 +85,9 @@ type StatusPool struct {
 
 // Member health values.
 const (
-	HealthUp      = "up"
-	HealthDown    = "down"
-	HealthUnknown = "unknown"
+	HealthUp      = provider.HealthUp
+	HealthDown    = provider.HealthDown
+	HealthUnknown = provider.HealthUnknown
 )
 
 // StatusMember is one member of a pool.
@@ -112,9 +113,9 @@ type statusView struct {
 
 	synced   time.Time
 	services []*gslb.Service
-	// health holds the prober's states by probeKey (DNS); nil with Avi.
-	health      map[string]bool
-	probeHealth bool
+	// health reports members' health when the backend probes them itself
+	// (DNS); nil when the controller decides (Avi).
+	health provider.HealthReporter
 }
 
 // recordConfig keeps the accepted config's name and state at the end of a
@@ -134,7 +135,7 @@ func (o *Operator) recordConfig(gc *amkov1alpha1.GSLBConfig) {
 	defer o.mu.Unlock()
 	if backend != "" && o.view.backend != "" && backend != o.view.backend {
 		// The other backend's services are no longer published.
-		o.view.synced, o.view.services, o.view.health, o.view.probeHealth = time.Time{}, nil, nil, false
+		o.view.synced, o.view.services, o.view.health = time.Time{}, nil, nil
 	}
 	if backend != "" {
 		o.view.backend = backend
@@ -142,13 +143,14 @@ func (o *Operator) recordConfig(gc *amkov1alpha1.GSLBConfig) {
 	o.view.config, o.view.controller = cfg, controller
 }
 
-// recordServices keeps the services a pass synced and, with the DNS backend,
-// the health it published them with.
-func (o *Operator) recordServices(services []*gslb.Service, health map[string]bool, probed bool) {
+// recordServices keeps the services a pass synced and, when the backend
+// probes members itself, where their health is read.
+func (o *Operator) recordServices(services []*gslb.Service) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.view.synced = time.Now()
-	o.view.services, o.view.health, o.view.probeHealth = services, health, probed
+	o.view.services = services
+	o.view.health, _ = o.state.backend.(provider.HealthReporter)
 }
 
 // Status returns a snapshot of what amko did. It is safe for concurrent use;
@@ -159,10 +161,7 @@ func (o *Operator) Status() Status {
 	v := o.view
 	active, role := o.active() && !o.writable.IsZero(), o.role
 	haveConfig, synced := o.state.config != nil, o.state.synced
-	dnsAddr := ""
-	if o.dns != nil && o.dns.listener != nil {
-		dnsAddr = o.dns.listener.Addr
-	}
+	dnsAddr := o.dnsAddrLocked()
 	o.mu.Unlock()
 	return buildStatus(v, active, role, haveConfig, synced, dnsAddr, clusters)
 }
@@ -192,7 +191,7 @@ func buildStatus(v statusView, active bool, role Role, haveConfig, synced bool, 
 		t := v.synced.UTC().Truncate(time.Second)
 		st.LastSynced = &t
 		st.HealthSource = "controller"
-		if v.probeHealth {
+		if v.health != nil {
 			st.HealthSource = "probes"
 		}
 	}
@@ -212,8 +211,8 @@ func buildStatus(v statusView, active bool, role Role, haveConfig, synced bool, 
 			for _, m := range p.Members {
 				sm := StatusMember{Cluster: m.Cluster, ID: m.ID, IP: addrString(m.IP), PublicIP: addrString(m.PublicIP),
 					Ratio: m.Ratio, Enabled: m.Enabled}
-				if v.probeHealth {
-					sm.Health = memberHealth(v.health, svc, m)
+				if v.health != nil {
+					sm.Health = v.health.MemberHealth(svc, m)
 				}
 				sp.Members = append(sp.Members, sm)
 			}
@@ -224,27 +223,24 @@ func buildStatus(v statusView, active bool, role Role, haveConfig, synced bool, 
 	return st
 }
 
-// memberHealth decides a member's health as the DNS backend does: down when
-// any monitor finds it down, up when one probes it, else unknown.
-func memberHealth(health map[string]bool, svc *gslb.Service, m gslb.Member) string {
-	h := HealthUnknown
-	for _, hm := range svc.HealthMonitors {
-		up, known := health[probeKey(svc, m, hm.Name)]
-		if !known {
-			continue
-		}
-		if !up {
-			return HealthDown
-		}
-		h = HealthUp
-	}
-	return h
-}
-
 // addrString is a's text, or "" when unset.
 func addrString(a netip.Addr) string {
 	if !a.IsValid() {
 		return ""
 	}
 	return a.String()
+}
+
+// DNSAddr returns the address the built-in DNS backend serves on, or "".
+func (o *Operator) DNSAddr() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dnsAddrLocked()
+}
+
+func (o *Operator) dnsAddrLocked() string {
+	if a, ok := o.state.backend.(interface{ Addr() string }); ok {
+		return a.Addr()
+	}
+	return ""
 }

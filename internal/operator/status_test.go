@@ -25,6 +25,16 @@ func statusService(tenant, name string, ips ...string) *gslb.Service {
 	return svc
 }
 
+// healthByIP is a backend's health report: by member address, else unknown.
+type healthByIP map[string]string
+
+func (h healthByIP) MemberHealth(_ *gslb.Service, m gslb.Member) string {
+	if v, ok := h[m.IP.String()]; ok {
+		return v
+	}
+	return HealthUnknown
+}
+
 // Health follows the DNS backend's rule (any monitor down: down; none probed:
 // unknown), services come sorted by tenant and name, and Avi mode reports no
 // health but says the controller decides it.
@@ -32,15 +42,9 @@ func TestBuildStatus(t *testing.T) {
 	b := statusService("admin", "b.example.com", "10.0.0.1", "10.0.0.2", "10.0.0.3")
 	a := statusService("admin", "a.example.com", "10.0.0.9")
 	z := statusService("aaa", "z.example.com", "10.0.0.8")
-	key := func(svc *gslb.Service, ip, hm string) string {
-		return probeKey(svc, gslb.Member{IP: netip.MustParseAddr(ip)}, hm)
-	}
-	health := map[string]bool{
-		key(b, "10.0.0.1", "hm-a"): true, key(b, "10.0.0.1", "hm-b"): true,
-		key(b, "10.0.0.2", "hm-a"): true, key(b, "10.0.0.2", "hm-b"): false,
-	}
+	health := healthByIP{"10.0.0.1": HealthUp, "10.0.0.2": HealthDown}
 	v := statusView{config: &StatusConfig{Name: "gc-1", State: "success: gslb config accepted"}, backend: "dns",
-		synced: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), services: []*gslb.Service{b, a, z}, health: health, probeHealth: true}
+		synced: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), services: []*gslb.Service{b, a, z}, health: health}
 	st := buildStatus(v, true, RoleStandalone, true, true, "127.0.0.1:5353",
 		[]members.Status{{Cluster: "c1", State: members.Ready}})
 
@@ -92,7 +96,7 @@ func TestRecordConfig(t *testing.T) {
 	dns := &amkov1alpha1.GSLBConfig{Spec: amkov1alpha1.GSLBConfigSpec{DNS: &amkov1alpha1.DNSConfig{}}}
 	dns.Name = "gc-1"
 	o.recordConfig(dns)
-	o.recordServices([]*gslb.Service{statusService("admin", "a.example.com", "10.0.0.1")}, map[string]bool{}, true)
+	o.recordServices([]*gslb.Service{statusService("admin", "a.example.com", "10.0.0.1")})
 	o.recordConfig(nil)
 	if len(o.view.services) != 1 || o.view.config != nil || o.view.backend != "dns" {
 		t.Errorf("without a config: %+v", o.view)

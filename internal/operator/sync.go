@@ -6,79 +6,88 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/model"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
-	"github.com/amko-project/amko/internal/provider/avi"
+	"github.com/amko-project/amko/internal/provider"
 )
 
 // pass is one level-triggered round: configuration, policy, then the backend.
-func (o *Operator) pass(ctx context.Context) error {
+// resync drops what amko remembers of the backend, so the pass reads it
+// again: drift is repaired and garbage collected.
+func (o *Operator) pass(ctx context.Context, resync bool) error {
 	start := time.Now()
 	defer func() { o.metrics.passDuration.Observe(time.Since(start).Seconds()) }()
-	gc, err := o.configPass(ctx)
-	if err != nil {
-		return err
+	if resync {
+		o.mu.Lock()
+		o.state.observed = nil
+		o.mu.Unlock()
 	}
+	gc, err := o.configPass(ctx)
 	// Deferred so that Status sees the config's state as this pass leaves it.
 	defer o.recordConfig(gc)
 	if gc == nil {
-		return nil
+		return err
+	}
+	if err != nil {
+		return o.backendFailed(ctx, gc, err)
 	}
 	pol, err := o.policyPass(ctx, gc)
 	if err != nil {
-		return err
+		return o.backendFailed(ctx, gc, err)
 	}
 	o.memberStatus(gc)
 
 	o.mu.Lock()
 	leader, backend, synced, role := o.state.leader, o.state.backend, o.state.synced, o.role
 	o.mu.Unlock()
-	if gc.Spec.DNS == nil && !o.active() {
-		// A standby replica keeps its model warm for taking over, and its view
-		// current for /status; it writes nothing.
-		o.recordServices(o.desired(ctx, pol), nil, false)
-		return nil
+	desired := o.desired(ctx, pol)
+	if o.active() {
+		o.selectsNothing(ctx, pol, desired)
 	}
-	if gc.Spec.DNS == nil && !role.writes() {
-		// A follower (or one side of two leaders) stays ready and writes nothing;
-		// every site serves DNS, though, so the DNS backend goes on below.
-		return nil
-	}
-	if !leader {
-		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateNotLeader)
-		return nil // checked again at the next leadership check
-	}
-	if !synced {
-		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateSyncing)
-	}
-	if gc.Spec.DNS != nil {
-		// Nothing to delete by mistake here, so no waiting for pending clusters.
-		if err := o.syncDNS(ctx, gc, pol); err != nil {
-			return err
+	if backend.Shared() {
+		switch {
+		case !o.active():
+			// A standby replica keeps its model warm for taking over, and its
+			// view current for /status; it writes nothing.
+			o.recordServices(desired)
+			return nil
+		case !role.writes():
+			// A follower (or one side of two leaders) stays ready and writes nothing.
+			return nil
+		case !leader:
+			o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateNotLeader)
+			return nil // checked again at the next leadership check
 		}
-	} else {
 		if wait := o.pendingWait(); wait > 0 {
 			// A member cluster that never answered may hold members we would delete.
 			time.AfterFunc(wait, o.Poke)
 			return nil
 		}
-		if err := o.syncBackend(ctx, gc, pol, backend); err != nil {
-			o.recorder.Event(gc, corev1.EventTypeWarning, "SyncFailed", err.Error())
-			return err
-		}
 	}
+	if !synced {
+		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateSyncing)
+	}
+	if err := o.sync(ctx, gc, backend, desired); err != nil {
+		return o.backendFailed(ctx, gc, err)
+	}
+	o.backendAnswers(gc)
 	o.mu.Lock()
 	o.state.synced = true
 	o.mu.Unlock()
 	o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateAccepted)
+	o.recordServices(desired)
 	return nil
 }
 
@@ -117,11 +126,9 @@ func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Serv
 	return desired
 }
 
-// syncBackend plans the difference between the desired services and the
-// backend's, and applies it.
-func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol *policy.Policy, backend Backend) error {
-	desired := o.desired(ctx, pol)
-
+// sync plans the difference between the desired services and the backend's,
+// and applies what the deletion guard lets through.
+func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backend provider.Provider, desired []*gslb.Service) error {
 	o.mu.Lock()
 	observed := o.state.observed
 	o.mu.Unlock()
@@ -129,7 +136,7 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 		obs, err := backend.Observe(ctx)
 		o.metrics.request("observe", err)
 		if err != nil {
-			return fmt.Errorf("reading the controller's GSLB services: %w", err)
+			return fmt.Errorf("reading the backend's GSLB services: %w", err)
 		}
 		observed = &obs
 		o.mu.Lock()
@@ -138,22 +145,24 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 	}
 	// A desired service the model handed out again, against the same observed
 	// one, was found equal last pass: skip comparing it field by field.
+	eq := backend.Equality()
+	serviceEqual := eq.ServiceEqual
+	if serviceEqual == nil {
+		serviceEqual = plan.EqualJSON
+	}
 	known := make(map[*gslb.Service]*gslb.Service, len(observed.Services))
-	serviceEqual := func(d, obs *gslb.Service) bool {
-		if o.equalServices[obs] == d {
+	eq.ServiceEqual = func(d, obs *gslb.Service) bool {
+		if o.equalServices[obs] == d || serviceEqual(d, obs) {
 			known[obs] = d
 			return true
 		}
-		eq := avi.ServiceEqual(d, obs)
-		if eq {
-			known[obs] = d
-		}
-		return eq
+		return false
 	}
-	changes := plan.Compute(desired, *observed, plan.Options{ServiceEqual: serviceEqual, MonitorEqual: avi.MonitorEqual})
+	changes := plan.Compute(desired, *observed, eq)
 	o.equalServices = known
+	changes, hold := o.guard.Check(time.Now(), changes, len(observed.Services))
+	o.reportHold(ctx, gc, hold)
 	if len(changes) == 0 {
-		o.recordServices(desired, nil, false) // the controller decides health
 		return nil
 	}
 	results := backend.Apply(ctx, changes)
@@ -161,20 +170,17 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 	reobserve := false
 	for _, r := range results {
 		o.metrics.change(r)
-		var aerr *avi.Error
-		if errors.As(r.Err, &aerr) {
-			switch {
-			case aerr.NotLeader():
-				o.mu.Lock()
-				o.state.leader, o.state.checked = false, time.Now()
-				o.mu.Unlock()
-			case aerr.Status == 404 || aerr.Status == 409:
-				reobserve = true // someone else changed the controller: read it again
-			}
+		switch {
+		case r.Err == nil:
+			continue
+		case errors.Is(r.Err, provider.ErrNotLeader):
+			o.mu.Lock()
+			o.state.leader, o.state.checked = false, time.Now()
+			o.mu.Unlock()
+		case errors.Is(r.Err, provider.ErrConflict):
+			reobserve = true // someone else changed the backend: read it again
 		}
-		if r.Err != nil {
-			errs = append(errs, r.Err)
-		}
+		errs = append(errs, r.Err)
 	}
 	observed.Apply(results)
 	if reobserve {
@@ -182,10 +188,130 @@ func (o *Operator) syncBackend(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 		o.state.observed = nil
 		o.mu.Unlock()
 	}
-	o.log.Info("applied changes", "changes", len(changes), "failed", len(errs))
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	o.log.Info("applied changes", "backend", backend.Kind(), "changes", len(changes), "failed", len(errs))
+	return errors.Join(errs...)
+}
+
+// reportHold says, once per hold, which deletions wait and why; and asks for
+// the pass that proceeds when the window ends.
+func (o *Operator) reportHold(ctx context.Context, gc *amkov1alpha1.GSLBConfig, hold *plan.Hold) {
+	o.mu.Lock()
+	prev := o.hold
+	o.hold = hold
+	o.mu.Unlock()
+	if hold == nil {
+		if prev != nil {
+			o.log.Info("held deletions released", "services", len(prev.Services))
+		}
+		return
 	}
-	o.recordServices(desired, nil, false)
+	if prev != nil && prev.Since.Equal(hold.Since) {
+		return
+	}
+	time.AfterFunc(time.Until(hold.Until), o.Poke)
+	names := hold.Services
+	more := ""
+	if len(names) > 10 {
+		names, more = names[:10], fmt.Sprintf(" and %d more", len(hold.Services)-10)
+	}
+	msg := fmt.Sprintf("deleting %d of the %d GSLB services amko owns is held until %s (more than %.0f%% at once): %s%s. "+
+		"If this is a mistake (a selector or cluster name typo), fix the GlobalDeploymentPolicy or GSLBConfig before then and nothing is deleted; otherwise they are deleted then",
+		len(hold.Services), hold.Owned, hold.Until.UTC().Format(time.RFC3339), 100*o.guardThreshold(), strings.Join(names, ", "), more)
+	o.log.Warn("mass deletion held", "services", len(hold.Services), "owned", hold.Owned, "until", hold.Until)
+	o.recorder.Event(gc, corev1.EventTypeWarning, "DeletionHeld", msg)
+	if gdp := o.acceptedGDPObject(ctx); gdp != nil {
+		o.recorder.Event(gdp, corev1.EventTypeWarning, "DeletionHeld", msg)
+	}
+}
+
+// acceptedGDPObject is the GlobalDeploymentPolicy in effect, nil when none.
+func (o *Operator) acceptedGDPObject(ctx context.Context) *amkov1alpha2.GlobalDeploymentPolicy {
+	var list amkov1alpha2.GlobalDeploymentPolicyList
+	if err := o.cache.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
+		return nil
+	}
+	for i := range list.Items {
+		if list.Items[i].Status.ErrorStatus == amkov1alpha2.GDPStatusSuccess {
+			return &list.Items[i]
+		}
+	}
 	return nil
+}
+
+// selectsNothing warns, once per generation, about an accepted GDP that
+// selects no application: most often a selector typo.
+func (o *Operator) selectsNothing(ctx context.Context, pol *policy.Policy, desired []*gslb.Service) {
+	if pol.GDP == nil || len(desired) > 0 {
+		o.nothingSelected = ""
+		return
+	}
+	gdp := o.acceptedGDPObject(ctx)
+	if gdp == nil {
+		return
+	}
+	key := string(gdp.UID) + "/" + strconv.FormatInt(gdp.Generation, 10)
+	if o.nothingSelected == key {
+		return
+	}
+	o.nothingSelected = key
+	o.recorder.Event(gdp, corev1.EventTypeWarning, "NothingSelected",
+		"the policy selects no application in any member cluster: check matchRules (appSelector, namespaceSelector) and matchClusters; amko status --explain <name> says why each candidate is left out")
+}
+
+func (o *Operator) guardThreshold() float64 {
+	if o.guard.Threshold > 0 {
+		return o.guard.Threshold
+	}
+	return plan.DefaultDeletionThreshold
+}
+
+// backendFailed reports a failing backend once per change of cause (an
+// Event, the GSLBConfig's status and the log), and returns what the loop's
+// backoff should see: nil when retrying cannot help before the configuration
+// changes (refused credentials), err otherwise.
+func (o *Operator) backendFailed(ctx context.Context, gc *amkov1alpha1.GSLBConfig, err error) error {
+	class := provider.Class(err)
+	cause := "error"
+	if class != nil {
+		cause = class.Error()
+	}
+	o.mu.Lock()
+	changed := o.state.cause != cause
+	o.state.cause = cause
+	o.mu.Unlock()
+	reason := "SyncFailed"
+	switch {
+	case errors.Is(err, provider.ErrBadCredentials):
+		reason = "BadCredentials"
+	case errors.Is(err, provider.ErrUnavailable):
+		reason = "ControllerUnreachable"
+	case errors.Is(err, provider.ErrMaintenance):
+		reason = "ControllerMaintenance"
+	}
+	if changed {
+		o.recorder.Event(gc, corev1.EventTypeWarning, reason, err.Error())
+		o.log.Warn("GSLB backend failing", "reason", reason, "err", err)
+	}
+	var cerr *connectError
+	if errors.As(err, &cerr) || errors.Is(err, provider.ErrBadCredentials) || errors.Is(err, provider.ErrUnavailable) {
+		o.setConfigStatus(ctx, gc, "error: issue in connecting to the controller API, "+err.Error())
+	}
+	if errors.Is(err, provider.ErrBadCredentials) {
+		// The backend logs in again only with new credentials: a pass can do
+		// nothing until the Secret or the GSLBConfig changes, which asks for one.
+		return nil
+	}
+	return err
+}
+
+// backendAnswers notes that the backend works again after failing.
+func (o *Operator) backendAnswers(gc *amkov1alpha1.GSLBConfig) {
+	o.mu.Lock()
+	prev := o.state.cause
+	o.state.cause = ""
+	o.mu.Unlock()
+	if prev != "" {
+		o.recorder.Event(gc, corev1.EventTypeNormal, "SyncRecovered", "the GSLB backend answers again ("+prev+" before): in sync")
+		o.log.Info("GSLB backend answers again", "was", prev)
+	}
 }

@@ -200,6 +200,9 @@ func Compute(desired []*gslb.Service, observed Observed, opts Options) []Change 
 	return slices.Concat(hmChanges, svcChanges, svcDeletes, hmDeletes)
 }
 
+// EqualJSON is the default comparison of services: whole, by JSON form.
+func EqualJSON(a, b *gslb.Service) bool { return equalJSON(a, b) }
+
 // equalJSON compares two objects by their JSON form, which netip addresses and
 // nil-versus-empty slices alike render stably.
 func equalJSON(a, b any) bool {

@@ -11,7 +11,12 @@ package provider
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"time"
 
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+
+	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
 )
@@ -50,6 +55,10 @@ func Class(err error) error {
 type Provider interface {
 	// Kind names the backend: "avi" or "dns".
 	Kind() string
+	// Shared reports whether several amkos reach the same backend (a
+	// controller), so only the elected writer may apply; false for a backend
+	// each amko keeps for itself (the built-in DNS server), applied by all.
+	Shared() bool
 	// Leading reports whether this backend takes writes now: an Avi
 	// Controller that is the GSLB leader. The built-in DNS backend always does.
 	Leading(ctx context.Context) (bool, error)
@@ -70,3 +79,50 @@ type Provider interface {
 	// Close releases the backend's connections, listeners and goroutines.
 	Close() error
 }
+
+// Member health, as a backend that decides it itself reports it.
+const (
+	HealthUp      = "up"
+	HealthDown    = "down"
+	HealthUnknown = "unknown"
+)
+
+// HealthReporter is implemented by backends that probe members themselves
+// (the built-in DNS backend); with a controller, the controller decides.
+type HealthReporter interface {
+	// MemberHealth is HealthUp, HealthDown or HealthUnknown.
+	MemberHealth(svc *gslb.Service, m gslb.Member) string
+}
+
+// ConfigError is a configuration the backend cannot run with: State is the
+// GSLBConfig status text that says so (AMKO's, where AMKO has one).
+type ConfigError struct {
+	State string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.State }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Settings are what a Factory builds a backend from: the accepted GSLBConfig
+// and, for a controller, the data of its credentials Secret.
+type Settings struct {
+	Config      *amkov1alpha1.GSLBConfig
+	Credentials map[string][]byte
+	// Prev is the running backend, which the factory may reconfigure and
+	// return rather than build anew (the DNS server keeps its listener,
+	// answers and probes); the caller closes Prev when it gets another.
+	Prev Provider
+	// Timeout bounds each request to a controller.
+	Timeout time.Duration
+	// ProbeScale multiplies the DNS backend's probe intervals (tests, demos).
+	ProbeScale float64
+	// OnHealth is told of a member's health change by the backend's own probes.
+	OnHealth func(service, member, monitor string, up bool)
+	Log      *slog.Logger
+}
+
+// Factory builds the backend a GSLBConfig names. The loop is given one, so it
+// imports no concrete backend.
+type Factory func(ctx context.Context, s Settings) (Provider, error)

@@ -34,6 +34,7 @@ import (
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/federation"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/internal/provider/providers"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/backend"
 	"github.com/amko-project/amko/test/clusters"
@@ -285,7 +286,7 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	local := asAmkoSA(leaderCluster.Config)
 	reg := prometheus.NewRegistry()
 	op, err := operator.New(operator.Options{Config: local, Scheme: set.Scheme, Log: slog.New(handler), ProbeScale: 0.05,
-		PendingGrace: time.Second, Metrics: operator.NewMetrics(reg)})
+		PendingGrace: time.Second, Metrics: operator.NewMetrics(reg), Providers: providers.Build})
 	if err != nil {
 		t.Fatal(err)
 	}

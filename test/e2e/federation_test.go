@@ -19,6 +19,7 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/internal/provider/providers"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
@@ -29,7 +30,7 @@ const amkoClusterName = "amkocluster-federation"
 func runAmkoIn(t *testing.T, cl *clusters.Cluster) (*operator.Operator, func()) {
 	t.Helper()
 	op, err := operator.New(operator.Options{Config: cl.Config, Scheme: set.Scheme, PendingGrace: time.Second,
-		ProbeScale: 0.05, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		ProbeScale: 0.05, Providers: providers.Build, DeletionWindow: -1, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/internal/provider/providers"
 	"github.com/amko-project/amko/test/clusters"
 )
 
@@ -76,7 +77,11 @@ func startAmkoLogging(t *testing.T, w io.Writer) (stop func()) {
 // PendingGrace and a silent Log filled in) until stop.
 func runAmko(t *testing.T, opts operator.Options) (op *operator.Operator, stop func()) {
 	t.Helper()
-	opts.Config, opts.Scheme, opts.PendingGrace = leader().Config, set.Scheme, time.Second
+	opts.Config, opts.Scheme, opts.PendingGrace, opts.Providers = leader().Config, set.Scheme, time.Second, providers.Build
+	if opts.DeletionWindow == 0 {
+		// Scenarios delete whole policies on purpose; the guard has its own test.
+		opts.DeletionWindow = -1
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -185,6 +185,10 @@ func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
 // Reset forgets the round-robin state of a service that changed.
 func (s *Server) Reset(service string) { s.engine.Reset(service) }
 
+// Forget forgets the round-robin state of the named services, removed or
+// replaced: state is kept only for what is served.
+func (s *Server) Forget(services map[string]bool) { s.engine.Forget(services) }
+
 func newZone(z Zone, serial uint32) zone {
 	name := dns.CanonicalName(z.Name)
 	ttl := z.NegativeTTL

@@ -1,0 +1,86 @@
+// Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
+
+// Package providers knows every backend: it builds the one a GSLBConfig names.
+// Only programs (cmd/amko, the demo, tests) import it and hand Build to the
+// operator, which knows backends by their interface only.
+package providers
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/gslb"
+	"github.com/amko-project/amko/internal/provider"
+	"github.com/amko-project/amko/internal/provider/avi"
+	"github.com/amko-project/amko/internal/provider/dns"
+)
+
+var _ provider.Factory = Build
+
+// Build returns the backend of s.Config: the built-in DNS server when it has a
+// dns section, else the Avi GSLB leader controller it names. A configuration
+// the backend cannot run with is a *provider.ConfigError.
+func Build(ctx context.Context, s provider.Settings) (provider.Provider, error) {
+	gc := s.Config
+	if gc.Spec.DNS != nil {
+		opts, err := dnsOptions(gc.Spec.DNS)
+		if err != nil {
+			return nil, &provider.ConfigError{State: "error: dns backend " + err.Error(), Err: err}
+		}
+		opts.ProbeScale, opts.OnHealth, opts.Log = s.ProbeScale, s.OnHealth, s.Log
+		if prev, ok := s.Prev.(*dns.Provider); ok {
+			if err := prev.Configure(opts); err != nil {
+				return nil, &provider.ConfigError{State: "error: dns backend " + err.Error(), Err: err}
+			}
+			return prev, nil
+		}
+		p, err := dns.NewProvider(ctx, opts)
+		if err != nil {
+			return nil, &provider.ConfigError{State: "error: dns backend " + err.Error(), Err: err}
+		}
+		return p, nil
+	}
+	leader := gc.Spec.GSLBLeader
+	p, err := avi.New(avi.Config{
+		Host: leader.ControllerIP, Username: string(s.Credentials["username"]), Password: string(s.Credentials["password"]),
+		Version: leader.ControllerVersion, CreatedBy: "amko-" + gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
+		Timeout: s.Timeout,
+	})
+	if err != nil {
+		return nil, &provider.ConfigError{State: "error: invalid gslb config " + err.Error(), Err: err}
+	}
+	return aviProvider{p}, nil
+}
+
+// dnsOptions translates the GSLBConfig's dns section; admission has checked
+// its forms, so what fails here is what admission cannot see.
+func dnsOptions(spec *amkov1alpha1.DNSConfig) (dns.Options, error) {
+	opts := dns.Options{Listen: spec.Listen}
+	if spec.TTL != nil {
+		opts.Config.DefaultTTL = uint32(*spec.TTL)
+	}
+	if geo := spec.Geo; geo != nil {
+		opts.GeoDatabase = geo.Database
+		for _, c := range geo.Clients {
+			prefix, err := netip.ParsePrefix(c.Prefix)
+			if err != nil {
+				return opts, fmt.Errorf("geo client prefix %q: %w", c.Prefix, err)
+			}
+			loc, ok := gslb.ParseLocation(c.Location.Latitude, c.Location.Longitude)
+			if !ok {
+				return opts, fmt.Errorf("geo client %s: location %s,%s is not a latitude and longitude", c.Prefix, c.Location.Latitude, c.Location.Longitude)
+			}
+			opts.Config.Clients = append(opts.Config.Clients, dns.ClientLocation{Prefix: prefix.Masked(), Location: loc})
+		}
+	}
+	for _, z := range spec.Zones {
+		zone := dns.Zone{Name: z.Name, Nameservers: z.Nameservers, Hostmaster: z.Hostmaster}
+		if z.NegativeTTL != nil {
+			zone.NegativeTTL = uint32(*z.NegativeTTL)
+		}
+		opts.Config.Zones = append(opts.Config.Zones, zone)
+	}
+	return opts, nil
+}
