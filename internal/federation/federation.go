@@ -80,6 +80,11 @@ type Result struct {
 	// must not stop the GSLB backend's updates.
 	Leader   bool
 	Conflict bool
+	// Unfederated names the members that have no AMKOCluster: an amko
+	// there that does not know this set (AMKO, or amko before it learns of
+	// this leader) could write to the controller too. The leader reports
+	// them as a conflict and goes on.
+	Unfederated []string
 	// Conditions are the AMKOCluster's status conditions after the pass.
 	Conditions []amkov1alpha1.AMKOClusterCondition
 }
@@ -228,6 +233,12 @@ func (f *Federator) federate(ctx context.Context, ac *amkov1alpha1.AMKOCluster, 
 		return Result{Conflict: true}, fmt.Errorf("error in validating the member clusters: %w", err)
 	}
 	conds.step(TypeMemberValidation, validationTexts, valErrs)
+	for _, err := range valErrs {
+		var missing *missingError
+		if errors.As(err, &missing) {
+			res.Unfederated = append(res.Unfederated, missing.cluster)
+		}
+	}
 	if len(valid) == 0 {
 		return res, errors.New("no valid clusters left to federate on")
 	}
@@ -240,6 +251,54 @@ func (f *Federator) federate(ctx context.Context, ac *amkov1alpha1.AMKOCluster, 
 		return res, fmt.Errorf("federation incomplete: %d error(s) in member clusters", n)
 	}
 	return res, nil
+}
+
+// Leaders looks, for an amko whose own cluster has no AMKOCluster, in every
+// cluster of contexts for an AMKOCluster that names its amko the leader. It
+// returns the contexts where one does, and those that could not be asked.
+// Such an amko writes to the controller only when no cluster names a leader:
+// otherwise two amkos would write (a follower whose AMKOCluster was deleted,
+// or an amko started without one in a federated set).
+func (f *Federator) Leaders(ctx context.Context, contexts []string) (leaders, unknown []string, err error) {
+	if f.initErr != nil {
+		return nil, nil, f.initErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	kubeconfig, err := f.opts.Kubeconfig(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	members, err := f.memberClients(kubeconfig, contexts)
+	if err != nil {
+		return nil, nil, err
+	}
+	found := make([]error, len(members))
+	isLeader := make([]bool, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Go(func() {
+			mctx, cancel := context.WithTimeout(ctx, f.timeout)
+			defer cancel()
+			var list amkov1alpha1.AMKOClusterList
+			if found[i] = m.client.List(mctx, &list, client.InNamespace(Namespace)); found[i] != nil {
+				return
+			}
+			for _, ac := range list.Items {
+				isLeader[i] = isLeader[i] || ac.Spec.IsLeader
+			}
+		})
+	}
+	wg.Wait()
+	for i, m := range members {
+		switch {
+		case found[i] != nil:
+			unknown = append(unknown, m.name)
+		case isLeader[i]:
+			leaders = append(leaders, m.name)
+		}
+	}
+	return leaders, unknown, nil
 }
 
 // sanity is AMKO's VerifyAMKOClusterSanity.
@@ -300,11 +359,18 @@ func validate(ctx context.Context, m *member, version string) (err, leader error
 	case len(list.Items) > 1:
 		return fmt.Errorf("more than one AMKOCluster objects present in cluster %s, can't federate", m.name), nil
 	case len(list.Items) == 0:
-		return fmt.Errorf("no AMKOCluster object present in cluster %s, can't federate", m.name), nil
+		return &missingError{cluster: m.name}, nil
 	case list.Items[0].Spec.Version != version:
 		return fmt.Errorf("version mismatch, current AMKO: %s, AMKO in cluster %s: %s", version, m.name, list.Items[0].Spec.Version), nil
 	}
 	return nil, nil
+}
+
+// missingError is a member with no AMKOCluster, with AMKO's text.
+type missingError struct{ cluster string }
+
+func (e *missingError) Error() string {
+	return fmt.Sprintf("no AMKOCluster object present in cluster %s, can't federate", e.cluster)
 }
 
 // writeStatus patches the AMKOCluster's conditions through the status

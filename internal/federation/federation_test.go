@@ -281,7 +281,7 @@ func checkCopies(t *testing.T, leader int, members ...int) {
 			if !equality.Semantic.DeepEqual(got.Spec, want.Spec) {
 				t.Errorf("%s: GSLBConfig spec %+v, want %+v", name, got.Spec, want.Spec)
 			}
-			if got.Status != (amkov1alpha1.GSLBConfigStatus{}) {
+			if !equality.Semantic.DeepEqual(got.Status, amkov1alpha1.GSLBConfigStatus{}) {
 				t.Errorf("%s: GSLBConfig status %+v copied", name, got.Status)
 			}
 		}

@@ -102,8 +102,10 @@ type Operator struct {
 	mu    sync.Mutex // guards state, role, view and hold
 	state state
 	role  Role
-	view  statusView // what Status reports
-	hold  *plan.Hold // deletions held by the guard, nil when none
+	// roleReason says why an orphan writes nothing.
+	roleReason string
+	view       statusView // what Status reports
+	hold       *plan.Hold // deletions held by the guard, nil when none
 	// broadcaster sends the recorder's Events; stopped with Run.
 	broadcaster record.EventBroadcaster
 
@@ -115,6 +117,11 @@ type Operator struct {
 	// nothingSelected is the GDP uid and generation last warned of
 	// selecting nothing.
 	nothingSelected string
+
+	// The federation goroutine's own: what member clusters last said of
+	// their AMKOClusters, and the unfederated members last reported.
+	leaderSeen  map[string]bool
+	unfederated string
 	// writable is when this amko last started or became able to write: member
 	// clusters that never answered since get PendingGrace before writes go on.
 	writable time.Time

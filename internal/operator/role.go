@@ -4,6 +4,9 @@ package operator
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,10 +33,14 @@ const (
 	// RoleConflict: another member also claims to lead; nothing is written
 	// until the admin resolves it.
 	RoleConflict
+	// RoleOrphan: no AMKOCluster here, but a member cluster's AMKOCluster
+	// names a leader (or this amko was a follower and cannot tell): another
+	// amko writes, so this one writes nothing.
+	RoleOrphan
 )
 
 func (r Role) String() string {
-	return [...]string{"unknown", "standalone", "leader", "follower", "conflict"}[r]
+	return [...]string{"unknown", "standalone", "leader", "follower", "conflict", "orphan"}[r]
 }
 
 // writes reports whether the role may write to the GSLB backend.
@@ -46,6 +53,14 @@ func (o *Operator) Role() Role {
 	return o.role
 }
 
+// RoleReason says why the role is what it is, when it writes nothing for a
+// reason an admin should know.
+func (o *Operator) RoleReason() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.roleReason
+}
+
 // setRole records the role and, when it changed, asks for a pass: a promoted
 // amko starts syncing, a demoted one has already stopped (passes check the
 // role before any write).
@@ -53,6 +68,9 @@ func (o *Operator) setRole(r Role) {
 	o.mu.Lock()
 	prev := o.role
 	o.role = r
+	if r != RoleOrphan {
+		o.roleReason = ""
+	}
 	if r.writes() && !prev.writes() {
 		o.state.observed = nil // read the backend afresh: it changed while we did not lead
 		// Member clusters not yet synced get the same grace as at start: their
@@ -64,6 +82,87 @@ func (o *Operator) setRole(r Role) {
 		o.log.Info("federation role", "role", r.String(), "was", prev.String())
 		o.Poke()
 	}
+}
+
+// unfederatedRecheck is how often an amko without an AMKOCluster looks
+// whether a member cluster's AMKOCluster names a leader.
+const unfederatedRecheck = 30 * time.Second
+
+// unfederatedRole is the role of an amko whose cluster has no AMKOCluster:
+// standalone, writing to the controller, only when no cluster of the set
+// names a leader. Clusters that cannot be asked count as they last answered;
+// and an amko that was a follower (or in conflict) stays out while any cannot
+// be asked, as its leader may just be out of its reach.
+func (o *Operator) unfederatedRole(ctx context.Context, fed *federation.Federator) Role {
+	o.mu.Lock()
+	var contexts []string
+	if gc := o.state.config; gc != nil {
+		for _, m := range gc.Spec.MemberClusters {
+			contexts = append(contexts, m.ClusterContext)
+		}
+	}
+	prev := o.role
+	o.mu.Unlock()
+	if len(contexts) == 0 {
+		return RoleStandalone // no accepted GSLBConfig: nothing to write anyway
+	}
+	leaders, unknown, err := fed.Leaders(ctx, contexts)
+	if err != nil {
+		unknown = contexts
+		o.log.Warn("looking for a federation leader in the member clusters", "err", err)
+	}
+	if o.leaderSeen == nil {
+		o.leaderSeen = map[string]bool{}
+	}
+	for _, c := range contexts {
+		if !slices.Contains(unknown, c) {
+			o.leaderSeen[c] = slices.Contains(leaders, c)
+		}
+	}
+	var named []string
+	for _, c := range contexts {
+		if o.leaderSeen[c] {
+			named = append(named, c)
+		}
+	}
+	reason := ""
+	switch {
+	case len(named) > 0:
+		reason = fmt.Sprintf("this cluster has no AMKOCluster while the AMKOCluster of %s names a leader: that amko writes to the GSLB backend, this one writes nothing "+
+			"(create this cluster's AMKOCluster with isLeader: false to follow it)", strings.Join(named, ", "))
+	case len(unknown) > 0 && prev != RoleStandalone && prev != RoleUnknown:
+		reason = fmt.Sprintf("this cluster's AMKOCluster is gone and %s cannot be asked whether its amko leads: writing nothing until it can", strings.Join(unknown, ", "))
+	}
+	o.mu.Lock()
+	changed := o.roleReason != reason
+	o.roleReason = reason
+	gc := o.state.config
+	o.mu.Unlock()
+	if reason == "" {
+		return RoleStandalone
+	}
+	if changed && gc != nil {
+		o.recorder.Event(gc, corev1.EventTypeWarning, "NotWriting", reason)
+		o.log.Warn("not writing to the GSLB backend", "reason", reason)
+	}
+	return RoleOrphan
+}
+
+// reportUnfederated warns, once per set of clusters, of members without an
+// AMKOCluster: an amko there that does not know this leader could write too.
+func (o *Operator) reportUnfederated(ac *amkov1alpha1.AMKOCluster, clusters []string) {
+	key := strings.Join(clusters, ",")
+	if key == o.unfederated {
+		return
+	}
+	o.unfederated = key
+	if key == "" {
+		return
+	}
+	msg := fmt.Sprintf("member cluster(s) %s have no AMKOCluster: an amko there that does not know this leader (AMKO, or one started before this set) "+
+		"could write to the GSLB backend too; create their AMKOCluster with isLeader: false", key)
+	o.recorder.Event(ac, corev1.EventTypeWarning, "LeaderConflict", msg)
+	o.log.Warn("federation conflict", "err", msg)
 }
 
 // conflictRecheck is how often a member in conflict looks whether the other
@@ -105,10 +204,14 @@ func (o *Operator) runFederation(ctx context.Context) {
 			continue
 		}
 		if len(list.Items) == 0 {
-			o.setRole(RoleStandalone)
+			o.setRole(o.unfederatedRole(ctx, fed))
+			// A leader may be named elsewhere later, which nothing here watches.
+			retry = time.After(unfederatedRecheck)
 			continue
 		}
+		o.leaderSeen = nil // what other clusters said is asked again if the AMKOCluster goes
 		res, err := fed.Reconcile(ctx)
+		o.reportUnfederated(&list.Items[0], res.Unfederated)
 		switch {
 		case res.Conflict:
 			if o.Role() != RoleConflict {

@@ -23,6 +23,9 @@ type Status struct {
 	Active bool `json:"active"`
 	// Role is the federation role: unknown, standalone, leader, follower or conflict.
 	Role string `json:"role"`
+	// RoleReason says why this amko writes nothing, when that is not plain
+	// from the role (an orphan: no AMKOCluster, another amko leads).
+	RoleReason string `json:"roleReason,omitempty"`
 	// Ready and NotReady are what /readyz answers.
 	Ready    bool   `json:"ready"`
 	NotReady string `json:"notReady,omitempty"`
@@ -162,8 +165,11 @@ func (o *Operator) Status() Status {
 	active, role := o.active() && !o.writable.IsZero(), o.role
 	haveConfig, synced := o.state.config != nil, o.state.synced
 	dnsAddr := o.dnsAddrLocked()
+	reason := o.roleReason
 	o.mu.Unlock()
-	return buildStatus(v, active, role, haveConfig, synced, dnsAddr, clusters)
+	st := buildStatus(v, active, role, haveConfig, synced, dnsAddr, clusters)
+	st.RoleReason = reason
+	return st
 }
 
 // buildStatus turns the recorded view into a Status.

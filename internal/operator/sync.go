@@ -280,13 +280,8 @@ func (o *Operator) backendFailed(ctx context.Context, gc *amkov1alpha1.GSLBConfi
 	o.state.cause = cause
 	o.mu.Unlock()
 	reason := "SyncFailed"
-	switch {
-	case errors.Is(err, provider.ErrBadCredentials):
+	if errors.Is(err, provider.ErrBadCredentials) {
 		reason = "BadCredentials"
-	case errors.Is(err, provider.ErrUnavailable):
-		reason = "ControllerUnreachable"
-	case errors.Is(err, provider.ErrMaintenance):
-		reason = "ControllerMaintenance"
 	}
 	if changed {
 		o.recorder.Event(gc, corev1.EventTypeWarning, reason, err.Error())

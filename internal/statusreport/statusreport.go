@@ -177,6 +177,9 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 		row(tw, "AMKO:", "a standby replica (leader election): it answers DNS from its own view but writes nothing")
 	}
 	row(tw, "ROLE:", st.Role)
+	if st.RoleReason != "" {
+		row(tw, "", st.RoleReason)
+	}
 	if b := st.Backend; b != nil {
 		where := ""
 		switch {
