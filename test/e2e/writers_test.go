@@ -114,7 +114,9 @@ func TestNeverTwoWriters(t *testing.T) {
 		Labels: map[string]string{"app": "writers"}, Hostname: gs, IP: "10.71.2.1", AKO: ako(gs, "virtualservice-writers")}); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "writers"}}) }()
+	defer func() {
+		_ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "writers"}})
+	}()
 	await.Eventually(t, "the leader syncs", wantMembers(gs, "10:10.71.2.1:1"))
 	await.Eventually(t, "cluster2's amko follows", func() error {
 		if r := follower.Role(); r != operator.RoleFollower {
