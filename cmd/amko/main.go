@@ -153,9 +153,16 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		st := op.Status()
+		if q := r.URL.Query().Get("explain"); q != "" {
+			var err error
+			if st.Explain, err = op.Explain(r.Context(), q); err != nil {
+				st.ExplainError = err.Error()
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(op.Status())
+		_ = json.NewEncoder(w).Encode(st)
 	})
 	if l == nil {
 		if l, err = net.Listen("tcp", *listen); err != nil {

@@ -330,6 +330,34 @@ func TestStatus(t *testing.T) {
 		}
 	})
 
+	t.Run("explain", func(t *testing.T) {
+		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "status-other",
+			Labels: map[string]string{"app": "other"}, Hostname: fqdn, IP: "127.0.0.33",
+			Ports: []corev1.ServicePort{{Name: "http", Port: port, Protocol: corev1.ProtocolTCP}}}); err != nil {
+			t.Fatal(err)
+		}
+		defer deleteAll(t, c, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-other"}})
+		var out string
+		await.Eventually(t, "amko status --explain names the selected and the left-out candidate", func() error {
+			var err error
+			if out, err = statusCmd("--addr", base, "--explain", fqdn); err != nil {
+				return fmt.Errorf("%v\n%s", err, out)
+			}
+			for _, re := range []*regexp.Regexp{
+				regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cl.Context) + ` +LBSVC +default/status-up +` + regexp.QuoteMeta(fqdn) + ` +127\.0\.0\.31 +yes +` + regexp.QuoteMeta(fqdn) + `$`),
+				regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cl.Context) + ` +LBSVC +default/status-other +` + regexp.QuoteMeta(fqdn) + ` +127\.0\.0\.33 +no +labels do not match the appSelector$`),
+			} {
+				if !re.MatchString(out) {
+					return fmt.Errorf("output lacks %s:\n%s", re, out)
+				}
+			}
+			return nil
+		})
+		if out, err := statusCmd("--addr", base, "--explain", "default/status-down"); err != nil || !strings.Contains(out, "status-down") || strings.Contains(out, "status-up") {
+			t.Errorf("explain by namespace/name: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("json", func(t *testing.T) {
 		out, err := statusCmd("--addr", base, "-o", "json")
 		if err != nil {

@@ -39,6 +39,7 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "", "amko's HTTP address, e.g. http://127.0.0.1:8080; default: through the API server's service proxy")
 	output := fs.String("o", "table", "output format: table or json")
 	timeout := fs.Duration("timeout", 30*time.Second, "bound on the whole command")
+	explain := fs.String("explain", "", `say why candidates are or are not selected: a host or GSLB service name, "namespace/name" or "cluster/namespace/name" of an Ingress, Service or Route, or "*" for all`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("client for the local cluster: %w", err)
 	}
 	objects, objErr := statusreport.ReadObjects(ctx, c, *namespace)
-	st, amkoErr := statusreport.Fetch(ctx, cfg, *namespace, *service, *addr)
+	st, amkoErr := statusreport.Fetch(ctx, cfg, *namespace, *service, *addr, *explain)
 	if amkoErr != nil {
 		where := "Service " + *namespace + "/" + *service + " through the API server"
 		if *addr != "" {

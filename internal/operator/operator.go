@@ -34,6 +34,7 @@ import (
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/model"
 	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/policy"
 	"github.com/amko-project/amko/internal/provider"
 )
 
@@ -106,6 +107,8 @@ type Operator struct {
 	roleReason string
 	view       statusView // what Status reports
 	hold       *plan.Hold // deletions held by the guard, nil when none
+	// lastPolicy is the effective policy of the last pass, for Explain.
+	lastPolicy *policy.Policy
 	// broadcaster sends the recorder's Events; stopped with Run.
 	broadcaster record.EventBroadcaster
 

@@ -42,6 +42,11 @@ type Status struct {
 	HealthSource string `json:"healthSource,omitempty"`
 	// Services are the GSLB services of the last successful pass, by tenant and name.
 	Services []StatusService `json:"services"`
+	// Explain, when asked for (/status?explain=<query>), says why each
+	// matching candidate is or is not selected.
+	Explain []Explanation `json:"explain,omitempty"`
+	// ExplainError says why Explain could not be answered.
+	ExplainError string `json:"explainError,omitempty"`
 }
 
 // StatusBackend names the GSLB backend.

@@ -50,6 +50,7 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	o.memberStatus(gc)
 
 	o.mu.Lock()
+	o.lastPolicy = pol
 	leader, backend, synced, role := o.state.leader, o.state.backend, o.state.synced, o.role
 	o.mu.Unlock()
 	desired := o.desired(ctx, pol)

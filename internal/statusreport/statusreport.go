@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,13 +99,19 @@ func ReadObjects(ctx context.Context, c client.Client, namespace string) ([]Obje
 // Fetch reads amko's /status from addr, or else through the API
 // server's proxy to the Service's port named http, so that only the
 // kubeconfig's credentials are needed.
-func Fetch(ctx context.Context, cfg *rest.Config, namespace, service, addr string) (*operator.Status, error) {
+func Fetch(ctx context.Context, cfg *rest.Config, namespace, service, addr, explain string) (*operator.Status, error) {
 	var body []byte
+	query := ""
+	var params map[string]string
+	if explain != "" {
+		query = "?" + url.Values{"explain": {explain}}.Encode()
+		params = map[string]string{"explain": explain}
+	}
 	if addr != "" {
 		if !strings.Contains(addr, "://") {
 			addr = "http://" + addr
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(addr, "/")+"/status", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(addr, "/")+"/status"+query, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +131,7 @@ func Fetch(ctx context.Context, cfg *rest.Config, namespace, service, addr strin
 		if err != nil {
 			return nil, err
 		}
-		if body, err = cs.CoreV1().Services(namespace).ProxyGet("http", service, "http", "/status", nil).DoRaw(ctx); err != nil {
+		if body, err = cs.CoreV1().Services(namespace).ProxyGet("http", service, "http", "/status", params).DoRaw(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -258,6 +265,36 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 				row(tw, fqdn, s.Tenant, p.Name, prio, m.Cluster, address, strconv.FormatUint(uint64(max(m.Ratio, 1)), 10), health)
 			}
 		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printExplain(w, st)
+}
+
+// printExplain prints why each candidate asked about is or is not selected.
+func printExplain(w io.Writer, st *operator.Status) error {
+	if st.ExplainError == "" && st.Explain == nil {
+		return nil
+	}
+	_, _ = fmt.Fprintln(w)
+	if st.ExplainError != "" {
+		_, err := fmt.Fprintln(w, "EXPLAIN: "+st.ExplainError)
+		return err
+	}
+	if len(st.Explain) == 0 {
+		_, err := fmt.Fprintln(w, "EXPLAIN: no candidate matches. An object with no address in its status (or, with the Avi backend, "+
+			"without AKO's annotations) is no candidate: amko's log names each one it skips, and why.")
+		return err
+	}
+	tw := newTable(w)
+	row(tw, "CLUSTER", "KIND", "OBJECT", "HOST", "ADDRESS", "SELECTED", "SERVICE OR REASON")
+	for _, e := range st.Explain {
+		selected, why := "no", e.Reason
+		if e.Selected {
+			selected, why = "yes", e.Service
+		}
+		row(tw, e.Cluster, e.Kind, e.Namespace+"/"+e.Name, e.Host, e.IP, selected, why)
 	}
 	return tw.Flush()
 }
