@@ -104,6 +104,18 @@ func (e *Engine) Forget(names map[string]bool) {
 	})
 }
 
+// States counts the round-robin states held for a service (tests, metrics).
+func (e *Engine) States(serviceName string) int {
+	n := 0
+	e.states.Range(func(k, _ any) bool {
+		if k.(stateKey).service == serviceName {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
 func (e *Engine) state(k stateKey) *rrState {
 	if st, ok := e.states.Load(k); ok {
 		return st.(*rrState)
