@@ -190,6 +190,20 @@ type MemberCluster struct {
 type GSLBConfigStatus struct {
 	// State is one of AMKO's status strings, such as "success: gslb config accepted".
 	State string `json:"state,omitempty"`
+
+	// Conditions say, beside State, whether this GSLBConfig is in effect and
+	// synced, each with the generation it reflects and when it last changed:
+	// Accepted (the spec was validated and is in effect; False with reason Rejected
+	// and AMKO's message when refused, the last accepted spec staying in effect),
+	// Synced (the backend holds what this GSLBConfig asks for; False with a reason
+	// such as BackendUnavailable, BadCredentials, NotLeader or DeletionHeld) and
+	// Ready (Accepted and Synced both True).
+	//
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // GSLBConfigList is a list of GSLBConfigs.

@@ -143,6 +143,20 @@ type GSLBHostRuleStatus struct {
 	Error string `json:"error,omitempty"`
 	// Status is Accepted or Rejected.
 	Status string `json:"status,omitempty"`
+
+	// Conditions say, beside Status and Error, whether this rule is in effect and
+	// synced, each with the generation it reflects and when it last changed:
+	// Accepted (the spec was validated and is in effect; False with reason Rejected
+	// and AMKO's message when refused, the last accepted spec staying in effect),
+	// Synced (the backend holds what this rule asks for; False with a reason such
+	// as BackendUnavailable, BadCredentials, NotLeader or DeletionHeld) and Ready
+	// (Accepted and Synced both True).
+	//
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // GSLBHostRuleList is a list of GSLBHostRules.

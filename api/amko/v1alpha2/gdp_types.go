@@ -129,6 +129,21 @@ type TrafficSplitElem struct {
 type GDPStatus struct {
 	// ErrorStatus is "success" or the reason the policy was rejected.
 	ErrorStatus string `json:"errorStatus,omitempty"`
+
+	// Conditions say, beside ErrorStatus, whether this policy is in effect, selects
+	// anything and is synced, each with the generation it reflects and when it last
+	// changed: Accepted (the spec was validated and is in effect; False with reason
+	// Rejected and AMKO's message when refused, the last accepted spec staying in
+	// effect), Selecting (False with reason NothingSelected when the policy selects
+	// no application), Synced (the backend holds what this policy asks for; False
+	// with a reason such as BackendUnavailable, BadCredentials, NotLeader or
+	// DeletionHeld) and Ready (Accepted and Synced both True).
+	//
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // GlobalDeploymentPolicyList is a list of GlobalDeploymentPolicies.
