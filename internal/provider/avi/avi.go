@@ -12,24 +12,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/vmware/alb-sdk/go/clients"
 	"github.com/vmware/alb-sdk/go/session"
 
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
-)
-
-// Substrings of the controller's refusals that change what amko does
-// (amko.md §2.12, avi-api.md §3.3).
-const (
-	msgNotLeader   = "Config Operations can be done ONLY on leader"
-	msgMaintenance = "GSLB system is in maintenance mode."
-	msgInvalidCred = "Invalid credentials"
+	"github.com/amko-project/amko/internal/provider"
 )
 
 // Config locates and authenticates the GSLB leader controller.
@@ -46,15 +39,34 @@ type Config struct {
 	Timeout time.Duration
 	// Scheme is https (default) or http.
 	Scheme string
+	// LoginRetryInterval is how long after the controller refused the
+	// credentials no login is tried: every call fails at once with
+	// provider.ErrBadCredentials (accounts lock after a few failed logins).
+	// Default 5 minutes. New credentials come with a new Provider.
+	LoginRetryInterval time.Duration
 }
 
 // Provider talks to one controller. It is safe for concurrent use.
 type Provider struct {
-	cfg Config
+	cfg       Config
+	http      *http.Client
+	transport *http.Transport
+	// done ends with Close, cancelling every call in flight.
+	done   context.Context
+	cancel context.CancelFunc
+	// login is the gate every login passes, one at a time.
+	login chan struct{}
 
 	mu      sync.Mutex
-	clients map[string]*clients.AviClient // by tenant; "*" reads every tenant
+	conns   map[string]*conn // by tenant; "*" reads every tenant
+	closed  bool
+	refused *credentialsError // the controller's last refusal of the credentials
 }
+
+var (
+	_ provider.Provider = (*Provider)(nil)
+	_ policy.Controller = (*Provider)(nil)
+)
 
 // New returns a Provider; sessions are opened on first use, one per tenant.
 func New(cfg Config) (*Provider, error) {
@@ -64,110 +76,53 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.CreatedBy == "" {
 		return nil, errors.New("avi: created_by is required to tell this amko's objects from others'")
 	}
-	if cfg.Timeout == 0 {
+	if cfg.Timeout <= 0 {
 		cfg.Timeout = 120 * time.Second
 	}
-	return &Provider{cfg: cfg, clients: map[string]*clients.AviClient{}}, nil
+	if cfg.LoginRetryInterval <= 0 {
+		cfg.LoginRetryInterval = 5 * time.Minute
+	}
+	p := &Provider{cfg: cfg, login: make(chan struct{}, 1), conns: map[string]*conn{}}
+	p.http, p.transport = newHTTPClient(cfg.Timeout)
+	p.done, p.cancel = context.WithCancel(context.Background())
+	return p, nil
 }
 
-// client returns the session of a tenant, logging in when there is none.
-func (p *Provider) client(tenant string) (*clients.AviClient, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c := p.clients[tenant]; c != nil {
-		return c, nil
-	}
-	opts := []func(*session.AviSession) error{
-		session.SetPassword(p.cfg.Password),
-		session.SetTenant(tenant),
-		session.SetInsecure,
-		session.SetTimeout(p.cfg.Timeout),
-		session.DisableControllerStatusCheckOnFailure(true),
-		session.SetUserHeader(map[string]string{"X-Avi-UserAgent": "AMKO"}),
-	}
-	if p.cfg.Scheme == "http" {
-		opts = append(opts, session.SetScheme("http"))
-	}
-	c, err := clients.NewAviClient(p.cfg.Host, p.cfg.Username, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("avi: logging in to %s for tenant %s: %w", p.cfg.Host, tenant, err)
-	}
-	if p.cfg.Version != "" {
-		if err := session.SetVersion(p.cfg.Version)(c.AviSession); err != nil {
-			return nil, err
-		}
-	}
-	p.clients[tenant] = c
-	return c, nil
+// Kind is "avi".
+func (p *Provider) Kind() string { return "avi" }
+
+// Shared is true: every amko of a federation reaches the same controller.
+func (p *Provider) Shared() bool { return true }
+
+// Leading reports whether the controller is the GSLB leader (IsLeader).
+func (p *Provider) Leading(ctx context.Context) (bool, error) { return p.IsLeader(ctx) }
+
+// Equality compares as the controller stores: see ServiceEqual and MonitorEqual.
+func (p *Provider) Equality() plan.Options {
+	return plan.Options{ServiceEqual: ServiceEqual, MonitorEqual: MonitorEqual}
 }
 
-// Error is a refusal by the controller.
-type Error struct {
-	Status  int
-	Message string
-	Op      string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s: controller answered %d: %s", e.Op, e.Status, e.Message)
-}
-
-// NotLeader reports whether the controller refused because it is not the GSLB leader.
-func (e *Error) NotLeader() bool { return strings.Contains(e.Message, msgNotLeader) }
-
-// Maintenance reports whether the controller refused because GSLB is in maintenance mode.
-func (e *Error) Maintenance() bool { return strings.Contains(e.Message, msgMaintenance) }
-
-// BadCredentials reports whether the login was refused.
-func (e *Error) BadCredentials() bool {
-	return e.Status == 401 && strings.Contains(e.Message, msgInvalidCred)
-}
-
-// wrap turns the SDK's errors into *Error where the controller answered.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae session.AviError
-	if errors.As(err, &ae) {
-		msg := ""
-		if ae.Message != nil {
-			msg = *ae.Message
-		}
-		return &Error{Status: ae.HttpStatusCode, Message: msg, Op: op}
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// StatusOf returns the HTTP status of a controller refusal, or 0.
-func StatusOf(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
-}
+// Controller is the provider itself: it looks up the objects policies name.
+func (p *Provider) Controller() policy.Controller { return p }
 
 // list reads every page of a collection, following next links as AMKO does.
 func (p *Provider) list(ctx context.Context, tenant, kind string, query url.Values) ([]map[string]any, error) {
-	c, err := p.client(tenant)
-	if err != nil {
-		return nil, err
-	}
 	uri := "/api/" + kind + "?" + query.Encode()
 	var out []map[string]any
 	for uri != "" {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		res, err := c.AviSession.GetCollectionRaw(uri)
+		var res session.AviCollectionResult
+		err := p.call(ctx, tenant, "listing "+kind, func(s *session.AviSession) error {
+			var err error
+			res, err = s.GetCollectionRaw(uri)
+			return err
+		})
 		if err != nil {
-			return nil, wrap("listing "+kind, err)
+			return nil, err
 		}
 		var page []map[string]any
 		if len(res.Results) > 0 {
 			if err := json.Unmarshal(res.Results, &page); err != nil {
-				return nil, fmt.Errorf("listing %s: %w", kind, err)
+				return nil, p.classify(ctx, "listing "+kind, err)
 			}
 		}
 		out = append(out, page...)
@@ -218,22 +173,13 @@ func (p *Provider) Observe(ctx context.Context) (plan.Observed, error) {
 func (p *Provider) Apply(ctx context.Context, changes []plan.Change) []plan.Result {
 	results := make([]plan.Result, 0, len(changes))
 	for _, ch := range changes {
-		if err := ctx.Err(); err != nil {
-			results = append(results, plan.Result{Change: ch, Err: err})
-			continue
-		}
-		results = append(results, p.apply(ch))
+		results = append(results, p.apply(ctx, ch))
 	}
 	return results
 }
 
-func (p *Provider) apply(ch plan.Change) plan.Result {
+func (p *Provider) apply(ctx context.Context, ch plan.Change) plan.Result {
 	res := plan.Result{Change: ch}
-	c, err := p.client(ch.Tenant)
-	if err != nil {
-		res.Err = err
-		return res
-	}
 	op := fmt.Sprintf("%s %s %s/%s", ch.Op, ch.Kind, ch.Tenant, ch.Name)
 	kind := "gslbservice"
 	if ch.Kind == plan.KindMonitor {
@@ -248,16 +194,20 @@ func (p *Provider) apply(ch plan.Change) plan.Result {
 		}
 	}
 	var out map[string]any
-	switch ch.Op {
-	case plan.Create:
-		err = c.AviSession.Post("/api/"+kind+"/", body, &out)
-	case plan.Update:
-		err = c.AviSession.Put("/api/"+kind+"/"+ch.UUID, body, &out)
-	case plan.Delete:
-		err = c.AviSession.Delete("/api/" + kind + "/" + ch.UUID)
-	}
+	err := p.call(ctx, ch.Tenant, op, func(s *session.AviSession) error {
+		out = nil
+		switch ch.Op {
+		case plan.Create:
+			return s.Post("/api/"+kind+"/", body, &out)
+		case plan.Update:
+			return s.Put("/api/"+kind+"/"+ch.UUID, body, &out)
+		case plan.Delete:
+			return s.Delete("/api/" + kind + "/" + ch.UUID)
+		}
+		return fmt.Errorf("unknown change %q", ch.Op)
+	})
 	if err != nil {
-		res.Err = wrap(op, err)
+		res.Err = err
 		return res
 	}
 	if ch.Op == plan.Delete {
@@ -272,18 +222,14 @@ func (p *Provider) apply(ch plan.Change) plan.Result {
 	return res
 }
 
-var _ policy.Controller = (*Provider)(nil)
-
 // IsLeader reports whether the controller leads the GSLB federation: its
 // cluster uuid is the gslb object's leader_cluster_uuid.
 func (p *Provider) IsLeader(ctx context.Context) (bool, error) {
-	c, err := p.client("admin")
-	if err != nil {
-		return false, err
-	}
 	var cluster map[string]any
-	if err := c.AviSession.Get("/api/cluster", &cluster); err != nil {
-		return false, wrap("reading the controller cluster", err)
+	if err := p.call(ctx, "admin", "reading the controller cluster", func(s *session.AviSession) error {
+		return s.Get("/api/cluster", &cluster)
+	}); err != nil {
+		return false, err
 	}
 	g, err := p.gslbConfig(ctx)
 	if err != nil {
@@ -334,18 +280,18 @@ func (p *Provider) Lookup(ctx context.Context, kind, tenant, name string) (obj p
 // DefaultPKIProfile returns the controller's first federated PKI profile, which
 // AMKO uses for site persistence when the policy names none.
 func (p *Provider) DefaultPKIProfile(ctx context.Context, tenant string) (string, error) {
-	c, err := p.client(tenant)
-	if err != nil {
+	var res session.AviCollectionResult
+	if err := p.call(ctx, tenant, "listing PKI profiles", func(s *session.AviSession) error {
+		var err error
+		res, err = s.GetCollectionRaw("/api/pkiprofile?is_federated=true&page_size=10")
+		return err
+	}); err != nil {
 		return "", err
-	}
-	res, err := c.AviSession.GetCollectionRaw("/api/pkiprofile?is_federated=true&page_size=10")
-	if err != nil {
-		return "", wrap("listing PKI profiles", err)
 	}
 	var page []map[string]any
 	if len(res.Results) > 0 {
 		if err := json.Unmarshal(res.Results, &page); err != nil {
-			return "", err
+			return "", p.classify(ctx, "listing PKI profiles", err)
 		}
 	}
 	if len(page) == 0 {

@@ -30,6 +30,7 @@ func newProvider(t *testing.T) (*avisim.Server, *avi.Provider) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = p.Close() })
 	return sim, p
 }
 
