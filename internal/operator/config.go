@@ -212,6 +212,7 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	o.state.defaultPKIKnown, o.state.cause = false, ""
 	o.state.gdpSeen, o.state.hrSeen = nil, nil // references are checked anew on the new controller
 	o.mu.Unlock()
+	o.loop.Reset() // a fixed configuration ends any backoff of the old one
 	return backend, nil
 }
 

@@ -36,6 +36,7 @@ import (
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
 	"github.com/amko-project/amko/internal/provider"
+	"github.com/amko-project/amko/internal/reconcile"
 )
 
 // Namespace holds AMKO's configuration.
@@ -95,8 +96,9 @@ type Operator struct {
 	log      *slog.Logger
 	metrics  *Metrics
 
-	trigger    chan struct{}
-	fedTrigger chan struct{}
+	// loop schedules the passes; fedLoop the federation's.
+	loop    *reconcile.Loop
+	fedLoop *reconcile.Loop
 	// standby is set while this replica may not write (see Options.Standby).
 	standby atomic.Bool
 
@@ -183,13 +185,20 @@ func New(opts Options) (*Operator, error) {
 		cache:       ca,
 		log:         opts.Log,
 		metrics:     opts.Metrics,
-		trigger:     make(chan struct{}, 1),
-		fedTrigger:  make(chan struct{}, 1),
 		guard:       plan.DeletionGuard{Threshold: opts.DeletionThreshold, Window: window},
 		broadcaster: broadcaster,
 	}
 	o.recorder = activeOnly{o: o, r: broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"})}
 	o.standby.Store(opts.Standby)
+	o.loop = reconcile.New(reconcile.Options{
+		Resync: o.resyncPeriod, Classify: failureClass, Backoff: backoffOf, Probe: o.probeBackend, Log: opts.Log,
+	})
+	o.fedLoop = reconcile.New(reconcile.Options{
+		Resync: o.federationRecheck, Backoff: func(string) reconcile.Backoff {
+			// AMKO requeues a failed federation every 10 s.
+			return reconcile.Backoff{Base: time.Second, Max: 10 * time.Second}
+		},
+	})
 	o.members = members.New(members.Options{Scheme: opts.Scheme, OnChange: o.Poke, Log: opts.Log})
 	return o, nil
 }
@@ -235,11 +244,41 @@ func (a activeOnly) AnnotatedEventf(obj runtime.Object, annotations map[string]s
 }
 
 // Poke asks for another pass; it never blocks.
-func (o *Operator) Poke() {
-	select {
-	case o.trigger <- struct{}{}:
-	default:
+func (o *Operator) Poke() { o.loop.Trigger() }
+
+// failureClass keys the backoff of a failed pass: the backend's state, not
+// the number of events.
+func failureClass(err error) string {
+	if c := provider.Class(err); c != nil {
+		return c.Error()
 	}
+	return ""
+}
+
+// backoffOf is the retry policy of a failure class. A refused login is not
+// retried quickly: accounts lock after a few failures; the backend itself
+// refuses to log in again until its credentials change.
+func backoffOf(class string) reconcile.Backoff {
+	if class == provider.ErrBadCredentials.Error() {
+		return reconcile.Backoff{Base: 5 * time.Minute, Max: 30 * time.Minute}
+	}
+	return reconcile.Backoff{} // 500 ms doubling to 5 s: converged within seconds of a recovery
+}
+
+// probeBackend is the cheap check, while passes fail, that the controller
+// answers again: one leadership read instead of whole passes.
+func (o *Operator) probeBackend(ctx context.Context, class string) error {
+	o.mu.Lock()
+	backend := o.state.backend
+	o.mu.Unlock()
+	if backend == nil || !backend.Shared() {
+		return nil // nothing remote to wait for: the pass's retry time decides
+	}
+	if class == provider.ErrBadCredentials.Error() {
+		return provider.ErrBadCredentials // only new credentials help; they build a new backend and reset the loop
+	}
+	_, err := backend.Leading(ctx)
+	return err
 }
 
 // Run watches and syncs until ctx ends.
@@ -283,34 +322,22 @@ func (o *Operator) Run(ctx context.Context) error {
 	go func() { defer close(fedDone); o.runFederation(fedCtx) }()
 	defer func() { stopFed(); <-fedDone }()
 
-	var retry <-chan time.Time
-	backoff := time.Duration(0)
-	o.Poke()
-	for {
-		resync := time.After(o.resyncPeriod())
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-cacheErr:
-			if err != nil {
-				return fmt.Errorf("local cluster cache: %w", err)
-			}
-			return nil
-		case <-o.trigger:
-		case <-retry:
-		case <-resync:
-			o.mu.Lock()
-			o.state.observed = nil // re-read the backend: drift repair and garbage collection
-			o.mu.Unlock()
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	loopErr := make(chan error, 1)
+	go func() {
+		loopErr <- o.loop.Run(loopCtx, func(ctx context.Context, p reconcile.Pass) error { return o.pass(ctx, p.Resync) })
+	}()
+	select {
+	case err := <-loopErr:
+		return err
+	case err := <-cacheErr:
+		stopLoop()
+		<-loopErr
+		if err != nil {
+			return fmt.Errorf("local cluster cache: %w", err)
 		}
-		retry = nil
-		if err := o.pass(ctx, false); err != nil {
-			backoff = min(max(2*backoff, 500*time.Millisecond), 2*time.Minute)
-			o.log.Warn("sync failed; retrying", "in", backoff, "err", err)
-			retry = time.After(backoff)
-		} else {
-			backoff = 0
-		}
+		return nil
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/federation"
+	"github.com/amko-project/amko/internal/reconcile"
 )
 
 // Role is this amko's place in a federation set, from its cluster's AMKOCluster.
@@ -170,71 +171,67 @@ func (o *Operator) reportUnfederated(ac *amkov1alpha1.AMKOCluster, clusters []st
 const conflictRecheck = time.Second
 
 // pokeFederation asks for a federation pass; it never blocks.
-func (o *Operator) pokeFederation() {
-	select {
-	case o.fedTrigger <- struct{}{}:
-	default:
+func (o *Operator) pokeFederation() { o.fedLoop.Trigger() }
+
+// federationRecheck is the period of federation passes that nothing here
+// triggers: a member in conflict looks every second whether the other leader
+// was demoted (in its cluster, which nothing here watches), an amko without an
+// AMKOCluster every 30 s whether a leader was named elsewhere.
+func (o *Operator) federationRecheck() time.Duration {
+	switch o.Role() {
+	case RoleConflict:
+		return conflictRecheck
+	case RoleStandalone, RoleOrphan:
+		return unfederatedRecheck
 	}
+	return 0
 }
 
 // runFederation replicates the leader's configuration to the members and keeps
-// the role current, on every change of the local policy objects and every 10 s
-// after a failure (AMKO's requeue).
+// the role current, on every change of the local policy objects, and retries
+// a failed pass (AMKO requeues every 10 s).
 func (o *Operator) runFederation(ctx context.Context) {
 	fed := federation.New(federation.Options{
 		Local: o.client, Scheme: o.opts.Scheme, Log: o.log, HostRules: !o.opts.NoHostRuleFederation, Recorder: o.recorder,
 		Kubeconfig: func(ctx context.Context) ([]byte, error) { return o.membersKubeconfig(ctx) },
 	})
-	var retry <-chan time.Time
-	o.pokeFederation()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-o.fedTrigger:
-		case <-retry:
-		}
-		retry = nil
-		if !o.active() {
-			continue // a standby replica neither federates nor takes a role; SetActive pokes
-		}
-		var list amkov1alpha1.AMKOClusterList
-		if err := o.cache.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
-			retry = time.After(10 * time.Second)
-			continue
-		}
-		if len(list.Items) == 0 {
-			o.setRole(o.unfederatedRole(ctx, fed))
-			// A leader may be named elsewhere later, which nothing here watches.
-			retry = time.After(unfederatedRecheck)
-			continue
-		}
-		o.leaderSeen = nil // what other clusters said is asked again if the AMKOCluster goes
-		res, err := fed.Reconcile(ctx)
-		o.reportUnfederated(&list.Items[0], res.Unfederated)
-		switch {
-		case res.Conflict:
-			if o.Role() != RoleConflict {
-				o.recorder.Event(&list.Items[0], corev1.EventTypeWarning, "LeaderConflict",
-					"another member of the federation also leads: no GSLB backend writes until an admin demotes one")
-			}
-			o.setRole(RoleConflict)
-			// The other leader's demotion happens in its cluster, which nothing
-			// here watches: look again soon rather than at the 10 s retry, so
-			// that writes resume within a second or two.
-			retry = time.After(conflictRecheck)
-			if err != nil {
-				o.log.Warn("federation pass failed", "err", err)
-			}
-			continue
-		case res.Leader:
-			o.setRole(RoleLeader)
-		default:
-			o.setRole(RoleFollower)
-		}
-		if err != nil {
-			o.log.Warn("federation pass failed; retrying in 10s", "err", err)
-			retry = time.After(10 * time.Second)
-		}
+	_ = o.fedLoop.Run(ctx, func(ctx context.Context, _ reconcile.Pass) error { return o.federationPass(ctx, fed) })
+}
+
+// federationPass is one federation round; its error asks for a retry.
+func (o *Operator) federationPass(ctx context.Context, fed *federation.Federator) error {
+	if !o.active() {
+		return nil // a standby replica neither federates nor takes a role; SetActive pokes
 	}
+	var list amkov1alpha1.AMKOClusterList
+	if err := o.cache.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
+		return err
+	}
+	if len(list.Items) == 0 {
+		o.setRole(o.unfederatedRole(ctx, fed))
+		return nil
+	}
+	o.leaderSeen = nil // what other clusters said is asked again if the AMKOCluster goes
+	res, err := fed.Reconcile(ctx)
+	o.reportUnfederated(&list.Items[0], res.Unfederated)
+	switch {
+	case res.Conflict:
+		if o.Role() != RoleConflict {
+			o.recorder.Event(&list.Items[0], corev1.EventTypeWarning, "LeaderConflict",
+				"another member of the federation also leads: no GSLB backend writes until an admin demotes one")
+		}
+		o.setRole(RoleConflict)
+		if err != nil {
+			o.log.Warn("federation pass failed", "err", err)
+		}
+		return nil // rechecked every second (federationRecheck)
+	case res.Leader:
+		o.setRole(RoleLeader)
+	default:
+		o.setRole(RoleFollower)
+	}
+	if err != nil {
+		o.log.Warn("federation pass failed; retrying", "err", err)
+	}
+	return err
 }
