@@ -51,7 +51,7 @@ func Build(ctx context.Context, s provider.Settings) (provider.Provider, error) 
 	if err != nil {
 		return nil, &provider.ConfigError{State: "error: invalid gslb config " + err.Error(), Err: err}
 	}
-	return aviProvider{p}, nil
+	return p, nil
 }
 
 // dnsOptions translates the GSLBConfig's dns section; admission has checked
