@@ -126,7 +126,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := s.matchFault(r.Method, path, entry.Tenant); f != nil {
 		entry.Fault = f.Name
 		if f.Latency > 0 {
-			time.Sleep(f.Latency)
+			// A client that gives up during the delay has gone: the request is
+			// not handled (as a real controller's would be dropped before it
+			// reached the API), and the emulator's own shutdown is not held.
+			select {
+			case <-time.After(f.Latency):
+			case <-r.Context().Done():
+				sw.status = -1
+				return
+			}
 		}
 		if s.applyFault(sw, r, f) {
 			if f.Drop {

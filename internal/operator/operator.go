@@ -122,6 +122,7 @@ type Operator struct {
 	// nothingSelected is the GDP uid and generation last warned of
 	// selecting nothing.
 	nothingSelected string
+	policies        policy.Acceptor // policy acceptance state, the pass goroutine's own
 
 	// The federation goroutine's own: what member clusters last said of
 	// their AMKOClusters, and the unfederated members last reported.
