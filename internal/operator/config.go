@@ -42,11 +42,6 @@ type state struct {
 	// an Event is recorded when it changes, not at every failing pass.
 	cause string
 
-	gdp       *accepted // the last accepted GlobalDeploymentPolicy
-	gdpSeen   map[string]verdict
-	hostRules map[string]*accepted // last accepted GSLBHostRule by uid
-	hrSeen    map[string]verdict
-
 	observed *plan.Observed
 	synced   bool
 
@@ -210,7 +205,6 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	o.state.backend, o.state.configKey = backend, key
 	o.state.observed, o.state.synced, o.state.checked, o.state.leader = nil, false, time.Time{}, false
 	o.state.defaultPKIKnown, o.state.cause = false, ""
-	o.state.gdpSeen, o.state.hrSeen = nil, nil // references are checked anew on the new controller
 	o.mu.Unlock()
 	o.loop.Reset() // a fixed configuration ends any backoff of the old one
 	return backend, nil

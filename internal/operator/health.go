@@ -6,9 +6,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-
-	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
-	"github.com/amko-project/amko/internal/gslb"
 )
 
 // healthChanged is told by a backend that probes members itself (the built-in
@@ -29,18 +26,4 @@ func (o *Operator) healthChanged(service, member, monitor string, up bool) {
 	}
 	o.recorder.Event(gc, corev1.EventTypeWarning, "MemberDown",
 		fmt.Sprintf("member %s of %s fails health monitor %s: left out of DNS answers", member, service, monitor))
-}
-
-// siteLocations maps the sites of the geo table to their locations.
-func siteLocations(geo *amkov1alpha1.DNSGeo) map[string]gslb.Location {
-	if geo == nil {
-		return nil
-	}
-	out := map[string]gslb.Location{}
-	for _, site := range geo.Sites {
-		if loc, ok := gslb.ParseLocation(site.Location.Latitude, site.Location.Longitude); ok {
-			out[site.Name] = loc
-		}
-	}
-	return out
 }

@@ -4,6 +4,7 @@ package operator
 
 import (
 	"context"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -13,14 +14,6 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/policy"
-)
-
-// accepted and verdict are what the state fields gdp, gdpSeen, hostRules and
-// hrSeen (config.go) were made of; policy.Acceptor keeps that state now, and
-// these go with those fields.
-type (
-	accepted struct{}
-	verdict  struct{}
 )
 
 // policyPass accepts the GlobalDeploymentPolicy and GSLBHostRules (see
@@ -51,10 +44,13 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 		in.Clusters = append(in.Clusters, m.ClusterContext)
 	}
 	if gc.Spec.DNS != nil {
-		in.Locations = siteLocations(gc.Spec.DNS.Geo)
+		in.Locations = policy.SiteLocations(gc.Spec.DNS.Geo)
 	}
 	o.mu.Lock()
-	in.ValidationKey = o.state.configKey // references are checked anew on a new controller
+	// References are checked anew on a new controller, and cluster names when
+	// the member clusters change (a GDP refused for naming an unknown cluster
+	// is accepted once the cluster is added).
+	in.ValidationKey = o.state.configKey + "|" + strings.Join(in.Clusters, ",")
 	o.mu.Unlock()
 
 	out, err := o.policies.Accept(ctx, in, o.policyController())

@@ -57,3 +57,18 @@ type Template struct {
 
 // CreatedBy is the created_by of this amko's controller objects.
 func (p *Policy) CreatedBy() string { return "amko-" + p.UUID }
+
+// SiteLocations places the clusters and third-party sites of the GSLBConfig's
+// geo table, for the geo algorithm of the built-in DNS backend.
+func SiteLocations(geo *amkov1alpha1.DNSGeo) map[string]gslb.Location {
+	if geo == nil {
+		return nil
+	}
+	out := map[string]gslb.Location{}
+	for _, site := range geo.Sites {
+		if loc, ok := gslb.ParseLocation(site.Location.Latitude, site.Location.Longitude); ok {
+			out[site.Name] = loc
+		}
+	}
+	return out
+}
