@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,15 +17,16 @@ import (
 	"github.com/amko-project/amko/test/clusters"
 )
 
-// deletes counts the controller's DELETEs of GSLB services in its journal.
-func deletes() int {
-	n := 0
+// deletes lists the controller's DELETEs of the named GSLB services in its
+// journal (others' may be garbage from earlier tests).
+func deletes(uuids map[string]bool) []string {
+	var out []string
 	for _, w := range sim.Writes() {
-		if w.Method == "DELETE" {
-			n++
+		if w.Method == "DELETE" && uuids[strings.TrimPrefix(w.Path, "/api/gslbservice/")] {
+			out = append(out, w.Path)
 		}
 	}
-	return n
+	return out
 }
 
 // A selector typo would delete every service: the deletions are held for the
@@ -52,6 +54,10 @@ func TestDeletionGuard(t *testing.T) {
 		await.Eventually(t, "service "+host, wantMembers(host, member[host]))
 	}
 
+	uuids := map[string]bool{}
+	for _, host := range names {
+		uuids[text(sim.Object("gslbservice", host), "uuid")] = true
+	}
 	// The typo: the policy now selects nothing.
 	sim.ClearJournal()
 	since := time.Now()
@@ -61,8 +67,8 @@ func TestDeletionGuard(t *testing.T) {
 	// Fixed within the window: nothing is deleted, then or after the window.
 	gdp(t, appGDP("guard-e2e"))
 	for end := since.Add(window + 2*time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if n := deletes(); n != 0 {
-			t.Fatalf("%d deletes after the typo was fixed: %+v", n, sim.Writes())
+		if d := deletes(uuids); len(d) != 0 {
+			t.Fatalf("deleted after the typo was fixed: %v", d)
 		}
 	}
 	for _, host := range names {
