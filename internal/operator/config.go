@@ -41,6 +41,8 @@ type state struct {
 	// cause is the class of the backend's last failure, "" when it answers:
 	// an Event is recorded when it changes, not at every failing pass.
 	cause string
+	// lastErr is the backend's last failure, nil when it answers.
+	lastErr error
 
 	observed *plan.Observed
 	synced   bool
@@ -265,20 +267,29 @@ func (o *Operator) membersKubeconfig(ctx context.Context) ([]byte, error) {
 	return data, nil
 }
 
-// setConfigStatus writes a GSLBConfig's state when it differs.
+// setConfigStatus writes a GSLBConfig's state, and the conditions beside it,
+// when they differ.
 func (o *Operator) setConfigStatus(ctx context.Context, gc *amkov1alpha1.GSLBConfig, msg string) {
-	if gc.Status.State == msg || !o.active() {
+	if !o.active() {
 		return
 	}
+	o.mu.Lock()
+	hold, backendErr := o.hold, o.state.lastErr
+	o.mu.Unlock()
+	conds, changed := withConditions(gc.Status.Conditions, gc.Generation, configConditions(msg, backendErr, hold)...)
+	if gc.Status.State == msg && !changed {
+		return
+	}
+	stateChanged := gc.Status.State != msg
 	patch := client.MergeFrom(gc.DeepCopy())
-	gc.Status.State = msg
+	gc.Status.State, gc.Status.Conditions = msg, conds
 	if err := o.client.Status().Patch(ctx, gc, patch); err != nil {
 		if !isGone(err) {
 			o.log.Warn("writing GSLBConfig status", "name", gc.Name, "err", err)
 		}
 		return
 	}
-	if msg == amkov1alpha1.GSLBConfigStateAccepted {
+	if stateChanged && msg == amkov1alpha1.GSLBConfigStateAccepted {
 		// AMKO's message, on the GSLBConfig rather than on the pod.
 		o.recorder.Event(gc, corev1.EventTypeNormal, "Accepted", "GSLB Configuration validated and accepted.")
 	}

@@ -111,6 +111,9 @@ type Operator struct {
 	hold       *plan.Hold // deletions held by the guard, nil when none
 	// lastPolicy is the effective policy of the last pass, for Explain.
 	lastPolicy *policy.Policy
+	// selecting is whether the GDP in effect selected anything at the last
+	// pass; nil before one.
+	selecting *bool
 	// broadcaster sends the recorder's Events; stopped with Run.
 	broadcaster record.EventBroadcaster
 

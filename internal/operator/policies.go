@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -83,11 +84,29 @@ func (o *Operator) recordPolicyEvent(obj runtime.Object, e *policy.Event) {
 }
 
 func (o *Operator) setGDPStatus(ctx context.Context, gdp *amkov1alpha2.GlobalDeploymentPolicy, msg string) {
-	if gdp.Status.ErrorStatus == msg || !o.active() {
+	if !o.active() {
+		return
+	}
+	set := []metav1.Condition{condition(amkov1alpha1.ConditionAccepted, true, amkov1alpha1.ReasonAccepted, "")}
+	if msg != amkov1alpha2.GDPStatusSuccess {
+		set[0] = condition(amkov1alpha1.ConditionAccepted, false, amkov1alpha1.ReasonRejected, msg)
+	} else {
+		o.mu.Lock()
+		selecting := o.selecting
+		o.mu.Unlock()
+		if selecting != nil {
+			set = append(set, condition(amkov1alpha1.ConditionSelecting, *selecting, amkov1alpha1.ReasonSelected, "the policy selects applications"))
+			if !*selecting {
+				set[1] = condition(amkov1alpha1.ConditionSelecting, false, amkov1alpha1.ReasonNothingSelected, nothingSelectedMessage)
+			}
+		}
+	}
+	conds, changed := withConditions(gdp.Status.Conditions, gdp.Generation, set...)
+	if gdp.Status.ErrorStatus == msg && !changed {
 		return
 	}
 	patch := client.MergeFrom(gdp.DeepCopy())
-	gdp.Status.ErrorStatus = msg
+	gdp.Status.ErrorStatus, gdp.Status.Conditions = msg, conds
 	if err := o.client.Status().Patch(ctx, gdp, patch); err != nil && !isGone(err) {
 		o.log.Warn("writing GlobalDeploymentPolicy status", "name", gdp.Name, "err", err)
 	}
@@ -104,11 +123,19 @@ func (o *Operator) namespaceTenant(ctx context.Context, name string) string {
 }
 
 func (o *Operator) setHostRuleStatus(ctx context.Context, ghr *amkov1alpha1.GSLBHostRule, status, msg string) {
-	if (ghr.Status.Status == status && ghr.Status.Error == msg) || !o.active() {
+	if !o.active() {
+		return
+	}
+	accepted := condition(amkov1alpha1.ConditionAccepted, true, amkov1alpha1.ReasonAccepted, "")
+	if status != policy.ReasonAccepted {
+		accepted = condition(amkov1alpha1.ConditionAccepted, false, amkov1alpha1.ReasonRejected, msg)
+	}
+	conds, changed := withConditions(ghr.Status.Conditions, ghr.Generation, accepted)
+	if ghr.Status.Status == status && ghr.Status.Error == msg && !changed {
 		return
 	}
 	patch := client.MergeFrom(ghr.DeepCopy())
-	ghr.Status.Status, ghr.Status.Error = status, msg
+	ghr.Status.Status, ghr.Status.Error, ghr.Status.Conditions = status, msg, conds
 	if err := o.client.Status().Patch(ctx, ghr, patch); err != nil && !isGone(err) {
 		o.log.Warn("writing GSLBHostRule status", "namespace", ghr.Namespace, "name", ghr.Name, "err", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -210,14 +209,8 @@ func (o *Operator) reportHold(ctx context.Context, gc *amkov1alpha1.GSLBConfig, 
 		return
 	}
 	time.AfterFunc(time.Until(hold.Until), o.Poke)
-	names := hold.Services
-	more := ""
-	if len(names) > 10 {
-		names, more = names[:10], fmt.Sprintf(" and %d more", len(hold.Services)-10)
-	}
-	msg := fmt.Sprintf("deleting %d of the %d GSLB services amko owns is held until %s (more than %.0f%% at once): %s%s. "+
-		"If this is a mistake (a selector or cluster name typo), fix the GlobalDeploymentPolicy or GSLBConfig before then and nothing is deleted; otherwise they are deleted then",
-		len(hold.Services), hold.Owned, hold.Until.UTC().Format(time.RFC3339), 100*o.guardThreshold(), strings.Join(names, ", "), more)
+	msg := fmt.Sprintf("%s (more than %.0f%% at once). If this is a mistake (a selector or cluster name typo), fix the GlobalDeploymentPolicy "+
+		"or GSLBConfig before then and nothing is deleted; otherwise they are deleted then", holdMessage(hold), 100*o.guardThreshold())
 	o.log.Warn("mass deletion held", "services", len(hold.Services), "owned", hold.Owned, "until", hold.Until)
 	o.recorder.Event(gc, corev1.EventTypeWarning, "DeletionHeld", msg)
 	if gdp := o.acceptedGDPObject(ctx); gdp != nil {
@@ -240,14 +233,27 @@ func (o *Operator) acceptedGDPObject(ctx context.Context) *amkov1alpha2.GlobalDe
 }
 
 // selectsNothing warns, once per generation, about an accepted GDP that
-// selects no application: most often a selector typo.
+// selects no application (most often a selector typo), and keeps the GDP's
+// Selecting condition.
 func (o *Operator) selectsNothing(ctx context.Context, pol *policy.Policy, desired []*gslb.Service) {
-	if pol.GDP == nil || len(desired) > 0 {
-		o.nothingSelected = ""
+	if pol.GDP == nil {
 		return
 	}
 	gdp := o.acceptedGDPObject(ctx)
 	if gdp == nil {
+		return
+	}
+	none := len(desired) == 0
+	o.mu.Lock()
+	changed := o.selecting == nil || *o.selecting == none
+	selects := !none
+	o.selecting = &selects
+	o.mu.Unlock()
+	if changed {
+		o.setGDPStatus(ctx, gdp, gdp.Status.ErrorStatus)
+	}
+	if !none {
+		o.nothingSelected = ""
 		return
 	}
 	key := string(gdp.UID) + "/" + strconv.FormatInt(gdp.Generation, 10)
@@ -255,9 +261,12 @@ func (o *Operator) selectsNothing(ctx context.Context, pol *policy.Policy, desir
 		return
 	}
 	o.nothingSelected = key
-	o.recorder.Event(gdp, corev1.EventTypeWarning, "NothingSelected",
-		"the policy selects no application in any member cluster: check matchRules (appSelector, namespaceSelector) and matchClusters; amko status --explain <name> says why each candidate is left out")
+	o.recorder.Event(gdp, corev1.EventTypeWarning, amkov1alpha1.ReasonNothingSelected, nothingSelectedMessage)
 }
+
+// nothingSelectedMessage says what to check when a policy selects nothing.
+const nothingSelectedMessage = "the policy selects no application in any member cluster: check matchRules (appSelector, namespaceSelector) and matchClusters; " +
+	"amko status --explain '*' says why each candidate is left out"
 
 func (o *Operator) guardThreshold() float64 {
 	if o.guard.Threshold > 0 {
@@ -278,7 +287,7 @@ func (o *Operator) backendFailed(ctx context.Context, gc *amkov1alpha1.GSLBConfi
 	}
 	o.mu.Lock()
 	changed := o.state.cause != cause
-	o.state.cause = cause
+	o.state.cause, o.state.lastErr = cause, err
 	o.mu.Unlock()
 	reason := "SyncFailed"
 	if errors.Is(err, provider.ErrBadCredentials) {
@@ -304,7 +313,7 @@ func (o *Operator) backendFailed(ctx context.Context, gc *amkov1alpha1.GSLBConfi
 func (o *Operator) backendAnswers(gc *amkov1alpha1.GSLBConfig) {
 	o.mu.Lock()
 	prev := o.state.cause
-	o.state.cause = ""
+	o.state.cause, o.state.lastErr = "", nil
 	o.mu.Unlock()
 	if prev != "" {
 		o.recorder.Event(gc, corev1.EventTypeNormal, "SyncRecovered", "the GSLB backend answers again ("+prev+" before): in sync")

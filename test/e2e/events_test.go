@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
@@ -58,6 +59,30 @@ func TestEvents(t *testing.T) {
 	wantEvent("GSLBHostRule", "evt-ok", corev1.EventTypeNormal, "Accepted", "GSLBHostRule accepted for evt.example.com")
 	s.gslbHostRule("evt-bad", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "evt-bad.example.com", HealthMonitorRefs: []string{"no-such-monitor"}})
 	wantEvent("GSLBHostRule", "evt-bad", corev1.EventTypeWarning, "Rejected", "Health Monitor Ref no-such-monitor error for evt-bad GSLBHostRule")
+	// The conditions say it too, for the generation, and the accepted rule is Ready.
+	await.Eventually(t, "GSLBHostRule conditions", func() error {
+		for name, want := range map[string]string{"evt-ok": "True/Ready", "evt-bad": "False/Rejected"} {
+			var ghr amkov1alpha1.GSLBHostRule
+			if err := c.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: name}, &ghr); err != nil {
+				return err
+			}
+			r := meta.FindStatusCondition(ghr.Status.Conditions, amkov1alpha1.ConditionReady)
+			if r == nil || string(r.Status)+"/"+r.Reason != want || r.ObservedGeneration != ghr.Generation {
+				return fmt.Errorf("%s: Ready %+v, want %s", name, r, want)
+			}
+		}
+		return nil
+	})
+	await.Eventually(t, "the GSLBConfig is Ready", func() error {
+		var gc amkov1alpha1.GSLBConfig
+		if err := c.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
+			return err
+		}
+		if r := meta.FindStatusCondition(gc.Status.Conditions, amkov1alpha1.ConditionReady); r == nil || r.Status != metav1.ConditionTrue || r.ObservedGeneration != gc.Generation {
+			return fmt.Errorf("Ready %+v", r)
+		}
+		return nil
+	})
 
 	// The controller refuses a write: the failed sync is an Event, then it is retried.
 	if _, err := sim.AddFault(avisim.Fault{Name: "refused", Method: "POST", Path: "^/api/gslbservice$", Count: 1, Status: 503}); err != nil {

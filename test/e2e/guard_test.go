@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/test/await"
@@ -64,6 +67,31 @@ func TestDeletionGuard(t *testing.T) {
 	gdp(t, appGDP("gaurd-e2e"))
 	awaitEvent(t, leader(), "GSLBConfig", clusters.GSLBConfigName, "DeletionHeld", "deleting 4 of the 4 GSLB services amko owns is held", since)
 	awaitEvent(t, leader(), "GlobalDeploymentPolicy", clusters.GDPName, "NothingSelected", "selects no application", since)
+	// Beside AMKO's unchanged strings, the conditions say it, for the generation.
+	await.Eventually(t, "conditions of the held deletion and of the policy selecting nothing", func() error {
+		var gc amkov1alpha1.GSLBConfig
+		var g amkov1alpha2.GlobalDeploymentPolicy
+		if err := leader().Client.Get(context.Background(), client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
+			return err
+		}
+		if err := leader().Client.Get(context.Background(), client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GDPName}, &g); err != nil {
+			return err
+		}
+		synced := meta.FindStatusCondition(gc.Status.Conditions, amkov1alpha1.ConditionSynced)
+		selecting := meta.FindStatusCondition(g.Status.Conditions, amkov1alpha1.ConditionSelecting)
+		ready := meta.FindStatusCondition(g.Status.Conditions, amkov1alpha1.ConditionReady)
+		switch {
+		case gc.Status.State != amkov1alpha1.GSLBConfigStateAccepted || g.Status.ErrorStatus != amkov1alpha2.GDPStatusSuccess:
+			return fmt.Errorf("AMKO's strings changed: %q, %q", gc.Status.State, g.Status.ErrorStatus)
+		case synced == nil || synced.Reason != amkov1alpha1.ReasonDeletionHeld || !strings.Contains(synced.Message, "guard0.example.com"):
+			return fmt.Errorf("GSLBConfig Synced %+v", synced)
+		case selecting == nil || selecting.Status != metav1.ConditionFalse || selecting.ObservedGeneration != g.Generation:
+			return fmt.Errorf("GDP Selecting %+v (generation %d)", selecting, g.Generation)
+		case ready == nil || ready.Reason != amkov1alpha1.ReasonNothingSelected:
+			return fmt.Errorf("GDP Ready %+v", ready)
+		}
+		return nil
+	})
 	// Fixed within the window: nothing is deleted, then or after the window.
 	gdp(t, appGDP("guard-e2e"))
 	for end := since.Add(window + 2*time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
