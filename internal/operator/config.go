@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -122,6 +123,10 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 
 	o.applyLogLevel(gc.Spec.LogLevel)
 	o.mu.Lock()
+	if prev := o.state.config; prev == nil || !slices.Equal(prev.Spec.MemberClusters, gc.Spec.MemberClusters) {
+		// The role of an amko without an AMKOCluster depends on the set.
+		defer o.pokeFederation()
+	}
 	o.state.config = gc
 	needCheck := backend.Shared() && time.Since(o.state.checked) > leadershipRecheck
 	if !backend.Shared() {

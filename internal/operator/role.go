@@ -105,7 +105,9 @@ func (o *Operator) unfederatedRole(ctx context.Context, fed *federation.Federato
 	prev := o.role
 	o.mu.Unlock()
 	if len(contexts) == 0 {
-		return RoleStandalone // no accepted GSLBConfig: nothing to write anyway
+		// No accepted GSLBConfig yet: nothing to write, and no set to ask. The
+		// pass that accepts one asks for this again.
+		return RoleUnknown
 	}
 	leaders, unknown, err := fed.Leaders(ctx, contexts)
 	if err != nil {
