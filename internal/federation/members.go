@@ -14,12 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/kubeclient"
 )
 
 // errInitClientContext is AMKO's prefix (typo included) of the error of a member
@@ -28,44 +27,64 @@ const errInitClientContext = "error in initializing member custer context"
 
 // member is a member cluster's client, built from its kubeconfig context.
 type member struct {
-	name   string
-	client client.Client
-	http   *http.Client
-	probe  rest.Interface
+	name        string
+	fingerprint string // of its context: how it connects
+	client      client.Client
+	http        *http.Client
+	probe       rest.Interface
 }
 
-// clientCache holds the member clients of one kubeconfig; a different
-// kubeconfig replaces them all.
+// clientCache holds the member clients built from the last kubeconfig. A new
+// kubeconfig rebuilds only the clients whose context connects differently.
 type clientCache struct {
 	kubeconfig []byte
 	members    map[string]*member
 }
 
 // memberClients returns a client per context of names, in their order, reusing
-// those built from the same kubeconfig. A context the kubeconfig lacks, or that
-// does not make a usable configuration, is a hard error, as in AMKO: the
-// kubeconfig must be fixed. Building a client never touches the network.
+// those whose context is unchanged (kubeclient's fingerprint: its cluster and
+// user entries, exec plugin and impersonation included). A context the
+// kubeconfig lacks, or that does not make a usable configuration, is a hard
+// error, as in AMKO: the kubeconfig must be fixed. Building a client never
+// touches the network.
 func (f *Federator) memberClients(kubeconfig []byte, names []string) ([]*member, error) {
-	if f.cache.members == nil || !bytes.Equal(kubeconfig, f.cache.kubeconfig) {
-		for _, m := range f.cache.members {
-			m.http.CloseIdleConnections()
-		}
-		f.cache = clientCache{kubeconfig: bytes.Clone(kubeconfig), members: map[string]*member{}}
+	if f.cache.members == nil {
+		f.cache.members = map[string]*member{}
 	}
-	var raw *clientcmdapi.Config
+	var kc *kubeclient.Kubeconfig
+	parse := func() error {
+		if kc != nil {
+			return nil
+		}
+		var err error
+		if kc, err = kubeclient.Parse(kubeconfig); err != nil {
+			return fmt.Errorf("parsing the gslb-members kubeconfig: %w", err)
+		}
+		return nil
+	}
+	if !bytes.Equal(kubeconfig, f.cache.kubeconfig) {
+		if err := parse(); err != nil {
+			return nil, err
+		}
+		// Keep the clients whose context connects as before; drop the others.
+		for name, m := range f.cache.members {
+			if c, err := kc.Context(name); err != nil || c.Fingerprint != m.fingerprint {
+				m.http.CloseIdleConnections()
+				delete(f.cache.members, name)
+			}
+		}
+		f.cache.kubeconfig = bytes.Clone(kubeconfig)
+	}
 	out := make([]*member, 0, len(names))
 	for _, name := range names {
 		if m, ok := f.cache.members[name]; ok {
 			out = append(out, m)
 			continue
 		}
-		if raw == nil {
-			var err error
-			if raw, err = clientcmd.Load(kubeconfig); err != nil {
-				return nil, fmt.Errorf("parsing the gslb-members kubeconfig: %w", err)
-			}
+		if err := parse(); err != nil {
+			return nil, err
 		}
-		m, err := f.newMember(raw, name)
+		m, err := f.newMember(kc, name)
 		if err != nil {
 			return nil, err
 		}
@@ -75,12 +94,12 @@ func (f *Federator) memberClients(kubeconfig []byte, names []string) ([]*member,
 	return out, nil
 }
 
-func (f *Federator) newMember(raw *clientcmdapi.Config, name string) (*member, error) {
-	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, "",
-		&clientcmd.ConfigOverrides{CurrentContext: name}, nil).ClientConfig()
+func (f *Federator) newMember(kc *kubeclient.Kubeconfig, name string) (*member, error) {
+	kctx, err := kc.Context(name)
 	if err != nil {
 		return nil, fmt.Errorf("error in building context config for kubernetes cluster %s: %w", name, err)
 	}
+	cfg := kctx.Config()
 	// Every request is bounded, so an unreachable member costs a pass seconds,
 	// not the minutes of TCP's own timeouts.
 	cfg.Timeout = f.timeout
@@ -102,7 +121,7 @@ func (f *Federator) newMember(raw *clientcmdapi.Config, name string) (*member, e
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", errInitClientContext, name, err)
 	}
-	return &member{name: name, client: c, http: hc, probe: dc.RESTClient()}, nil
+	return &member{name: name, fingerprint: kctx.Fingerprint, client: c, http: hc, probe: dc.RESTClient()}, nil
 }
 
 // reachable asks the member's API server for its version, once: client-go

@@ -3,7 +3,10 @@
 package members
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +14,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/amko-project/amko/internal/sources"
 )
 
 func ingress(uid, rv, host, ip string) *networkingv1.Ingress {
@@ -26,12 +32,12 @@ func ingress(uid, rv, host, ip string) *networkingv1.Ingress {
 // only learnt of after a relist (tombstones), and each event asks for a pass
 // after the store has changed.
 func TestAppStoreFollowsEvents(t *testing.T) {
-	s := newAppStore()
+	s := newAppStore("c1", nil)
 	var seenAtPoke []int
-	h := s.handler(func() { seenAtPoke = append(seenAtPoke, len(s.records("c1", "", nil))) })
+	h := s.handler(func() { seenAtPoke = append(seenAtPoke, len(s.records("", nil))) })
 	addrs := func() string {
 		var out []string
-		for _, r := range s.records("c1", "", nil) {
+		for _, r := range s.records("", nil) {
 			out = append(out, r.Host+"="+r.IP.String())
 		}
 		if len(out) == 2 && out[0] > out[1] {
@@ -57,5 +63,54 @@ func TestAppStoreFollowsEvents(t *testing.T) {
 	}
 	if want := "[1 2 2 2 1 0]"; fmt.Sprint(seenAtPoke) != want {
 		t.Errorf("records seen by each pass asked for: %v, want %s", seenAtPoke, want)
+	}
+}
+
+// An application object that gives no record for want of AKO's status is
+// logged once per version, also when a replacement cache relists it.
+func TestSkippedObjectsLoggedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	skips := newSkipLog(slog.New(slog.NewTextHandler(&logs, nil)))
+	pending := ingress("a", "1", "a.example.com", "")
+	pending.Status.LoadBalancer.Ingress = nil
+	lb := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "lb", UID: "s", ResourceVersion: "1"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}}}
+	clusterIP := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "cluster-ip", UID: "c", ResourceVersion: "1"}}
+	count := func() int { return strings.Count(logs.String(), "skipping object") }
+
+	s := newAppStore("c1", skips)
+	h := s.handler(func() {})
+	for _, o := range []client.Object{pending, lb, clusterIP} {
+		h.OnAdd(o, false)
+	}
+	s.records("", nil)
+	s.records("", nil)
+	if n := count(); n != 2 {
+		t.Fatalf("%d lines, want one per skipped object (a ClusterIP Service is no candidate):\n%s", n, logs.String())
+	}
+	for _, want := range []string{"kind=Ingress", "name=web-a", sources.SkipNoAddress, "kind=Service", "cluster=c1"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+
+	// A replacement cache of the same cluster relists: nothing new to say.
+	again := newAppStore("c1", skips)
+	h2 := again.handler(func() {})
+	h2.OnAdd(pending, true)
+	again.records("", nil)
+	if n := count(); n != 2 {
+		t.Errorf("a relist logged again: %d lines", n)
+	}
+	// A new version is logged; one that gives a record is not.
+	newer := pending.DeepCopy()
+	newer.ResourceVersion = "2"
+	h2.OnUpdate(pending, newer)
+	again.records("", nil)
+	placed := ingress("a", "3", "a.example.com", "10.0.0.1")
+	h2.OnUpdate(newer, placed)
+	again.records("", nil)
+	if n := count(); n != 3 {
+		t.Errorf("%d lines after a new skipped version and a placed one, want 3", n)
 	}
 }

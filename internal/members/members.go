@@ -6,14 +6,24 @@
 // Namespaces and AKO HostRules. A cluster that cannot be reached is retried with
 // backoff and joins when it answers; one that becomes unreachable later keeps
 // what its cache last held, so no member is dropped because an API server is down.
+//
+// Changing a context's connection settings (its server, CA, credentials, exec
+// plugin, impersonation...) is make-before-break: the cluster as it was keeps
+// serving while a replacement built from the new settings syncs in the
+// background, and the replacement takes over only once its cache holds
+// everything. A replacement that cannot sync leaves the old cluster serving,
+// as in any outage, and is reported.
 package members
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -21,16 +31,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	akov1beta1 "github.com/amko-project/amko/api/ako/v1beta1"
 	routev1 "github.com/amko-project/amko/api/route/v1"
+	"github.com/amko-project/amko/internal/kubeclient"
 	"github.com/amko-project/amko/internal/sources"
 )
 
@@ -71,10 +83,24 @@ type Options struct {
 
 // Registry is the set of watched member clusters.
 type Registry struct {
-	opts Options
+	opts  Options
+	skips *skipLog
+	// stopping counts the clusters Set is stopping in the background.
+	stopping sync.WaitGroup
 
-	mu       sync.Mutex
-	clusters map[string]*cluster
+	mu    sync.Mutex
+	slots map[string]*slot
+	// The arguments of the last Set that succeeded: the operator calls Set on
+	// every pass, and the same arguments again change nothing.
+	lastKubeconfig []byte
+	lastContexts   []string
+}
+
+// slot is one member cluster: the cluster that serves its objects and, while
+// its connection settings change, the replacement that syncs meanwhile.
+type slot struct {
+	active *cluster
+	next   *cluster // nil unless a replacement is syncing
 }
 
 // New returns an empty Registry.
@@ -97,47 +123,85 @@ func New(opts Options) *Registry {
 	if opts.HealthInterval == 0 {
 		opts.HealthInterval = 10 * time.Second
 	}
-	return &Registry{opts: opts, clusters: map[string]*cluster{}}
+	return &Registry{opts: opts, skips: newSkipLog(opts.Log), slots: map[string]*slot{}}
 }
 
 // Set makes the registry watch exactly the given contexts of kubeconfig: new
-// ones start, removed ones stop, and those whose connection settings changed
-// restart. It fails, changing nothing, when a context is missing or invalid.
+// ones start (Pending until synced), removed ones stop at once. A context whose
+// connection settings changed (anything of its cluster and user entries, see
+// kubeclient.Context) is replaced make-before-break: the cluster as it was
+// keeps serving, and keeps watching with its old settings, until a replacement
+// built from the new ones has synced, then the replacement takes its place.
+// Set fails, changing nothing, when a context is missing or invalid. It never
+// touches the network, and the same arguments again cost a comparison.
 func (r *Registry) Set(ctx context.Context, kubeconfig []byte, contexts []string) error {
-	raw, err := clientcmd.Load(kubeconfig)
+	r.mu.Lock()
+	same := r.lastKubeconfig != nil && bytes.Equal(kubeconfig, r.lastKubeconfig) && slices.Equal(contexts, r.lastContexts)
+	r.mu.Unlock()
+	if same {
+		return nil
+	}
+	kc, err := kubeclient.Parse(kubeconfig)
 	if err != nil {
 		return fmt.Errorf("parsing the gslb-members kubeconfig: %w", err)
 	}
-	configs := map[string]*rest.Config{}
+	resolved := map[string]kubeclient.Context{}
 	for _, name := range contexts {
-		cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, name, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+		c, err := kc.Context(name)
 		if err != nil {
 			return fmt.Errorf("error in building context config for kubernetes cluster %s: %w", name, err)
 		}
-		cfg.QPS, cfg.Burst = 100, 100
-		configs[name] = cfg
+		resolved[name] = c
 	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	var stop []*cluster
 	changed := false
-	for name, c := range r.clusters {
-		if cfg, keep := configs[name]; !keep || !sameConfig(cfg, c.cfg) {
-			c.stop()
-			delete(r.clusters, name)
+	r.mu.Lock()
+	for name, s := range r.slots {
+		if _, keep := resolved[name]; !keep {
+			stop = append(stop, s.clusters()...)
+			delete(r.slots, name)
+			r.skips.forgetCluster(name)
 			changed = true
 		}
 	}
-	for name, cfg := range configs {
-		if _, ok := r.clusters[name]; ok {
-			continue
+	for name, kctx := range resolved {
+		s := r.slots[name]
+		switch {
+		case s == nil:
+			r.slots[name] = &slot{active: r.start(ctx, kctx, false)}
+			changed = true
+		case s.active.fingerprint == kctx.Fingerprint:
+			if s.next != nil {
+				// Back to the settings in use: the replacement is moot.
+				r.opts.Log.Info("member cluster connection settings back to those in use", "cluster", name)
+				stop = append(stop, s.next)
+				s.next = nil
+				changed = true
+			}
+		case s.next != nil && s.next.fingerprint == kctx.Fingerprint:
+			// Already syncing with these settings.
+		case !s.active.synced():
+			// Never synced: it has nothing to keep serving, so it makes way.
+			stop = append(stop, s.clusters()...)
+			s.active, s.next = r.start(ctx, kctx, false), nil
+			changed = true
+		default:
+			if s.next != nil {
+				stop = append(stop, s.next)
+			}
+			r.opts.Log.Info("member cluster connection settings changed: it keeps serving until they have synced", "cluster", name)
+			s.next = r.start(ctx, kctx, true)
+			changed = true
 		}
-		c := &cluster{name: name, cfg: cfg, opts: r.opts, state: Pending, done: make(chan struct{}), recheck: make(chan struct{}, 1)}
-		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		c.cancel = cancel
-		r.clusters[name] = c
-		go c.run(cctx)
-		changed = true
+	}
+	r.lastKubeconfig, r.lastContexts = bytes.Clone(kubeconfig), slices.Clone(contexts)
+	r.mu.Unlock()
+	// In the background: a cluster stops at once (its context is cancelled,
+	// which ends its cache and requests), but waiting for its goroutine is no
+	// reason to hold up a pass; Stop waits for them.
+	for _, c := range stop {
+		r.stopping.Go(c.stop)
 	}
 	if changed {
 		// Only a real change asks for a pass: the operator calls Set on every
@@ -147,34 +211,100 @@ func (r *Registry) Set(ctx context.Context, kubeconfig []byte, contexts []string
 	return nil
 }
 
-// sameConfig reports whether two contexts reach the same server the same way.
-func sameConfig(a, b *rest.Config) bool {
-	return a.Host == b.Host && a.BearerToken == b.BearerToken && a.Username == b.Username &&
-		string(a.CertData) == string(b.CertData) && string(a.KeyData) == string(b.KeyData) &&
-		string(a.CAData) == string(b.CAData) && a.CertFile == b.CertFile && a.KeyFile == b.KeyFile
+// start starts watching a cluster through kctx; a replacement swaps itself
+// into its slot once synced.
+func (r *Registry) start(ctx context.Context, kctx kubeclient.Context, replacement bool) *cluster {
+	cfg := kctx.Config()
+	cfg.QPS, cfg.Burst = 100, 100
+	c := &cluster{name: kctx.Name, cfg: cfg, fingerprint: kctx.Fingerprint, opts: r.opts, skips: r.skips,
+		state: Pending, replacement: replacement, done: make(chan struct{}), recheck: make(chan struct{}, 1)}
+	if replacement {
+		c.promote = r.promote
+	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cancel = cancel
+	go c.run(cctx)
+	return c
+}
+
+// promote swaps a synced replacement into its slot and stops the cluster it
+// replaces. It reports false when the replacement is no longer wanted (its
+// settings changed again, or the context was removed): it is being stopped.
+func (r *Registry) promote(c *cluster) bool {
+	r.mu.Lock()
+	s := r.slots[c.name]
+	if s == nil || s.next != c {
+		r.mu.Unlock()
+		return false
+	}
+	// Ready before it serves: the slot's status never shows Pending.
+	c.mu.Lock()
+	c.state, c.err, c.replacement = Ready, "", false
+	c.mu.Unlock()
+	old := s.active
+	s.active, s.next = c, nil
+	r.mu.Unlock()
+	old.stop()
+	r.opts.Log.Info("member cluster switched to its new connection settings", "cluster", c.name)
+	r.opts.OnChange()
+	return true
+}
+
+// clusters are the slot's running clusters.
+func (s *slot) clusters() []*cluster {
+	if s.next != nil {
+		return []*cluster{s.active, s.next}
+	}
+	return []*cluster{s.active}
+}
+
+// status is the serving cluster's, unless a replacement's settings fail: then
+// the cluster is Unreachable as configured, whatever the old settings reach.
+func (s slot) status() Status {
+	st := s.active.status()
+	if s.next == nil {
+		return st
+	}
+	if next := s.next.status(); next.Error != "" {
+		st.State = Unreachable
+		st.Error = "the new connection settings of cluster " + st.Cluster + " fail (its last known objects are kept): " + next.Error
+	}
+	return st
 }
 
 // Stop stops watching every cluster and waits for it.
 func (r *Registry) Stop() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	for name, c := range r.clusters {
-		c.stop()
-		delete(r.clusters, name)
+	var stop []*cluster
+	for name, s := range r.slots {
+		stop = append(stop, s.clusters()...)
+		delete(r.slots, name)
 	}
+	r.lastKubeconfig, r.lastContexts = nil, nil
+	r.mu.Unlock()
+	for _, c := range stop {
+		c.stop()
+	}
+	r.stopping.Wait()
+}
+
+// snapshot copies the slots, for reading outside the registry's lock.
+func (r *Registry) snapshot() []slot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]slot, 0, len(r.slots))
+	for _, s := range r.slots {
+		out = append(out, *s)
+	}
+	return out
 }
 
 // Status returns each cluster's state, by name.
 func (r *Registry) Status() []Status {
-	r.mu.Lock()
-	list := make([]*cluster, 0, len(r.clusters))
-	for _, c := range r.clusters {
-		list = append(list, c)
-	}
-	r.mu.Unlock()
-	out := make([]Status, 0, len(list))
-	for _, c := range list {
-		out = append(out, c.status())
+	slots := r.snapshot()
+	out := make([]Status, 0, len(slots))
+	for _, s := range slots {
+		out = append(out, s.status())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Cluster < out[j].Cluster })
 	return out
@@ -187,20 +317,16 @@ type Inputs struct {
 	HostRules  []sources.HostRule
 }
 
-// Inputs reads every cluster's cache, as last synced. defaultDomain completes
-// Routes that name only a subdomain.
+// Inputs reads every cluster's cache, as last synced: that of the cluster that
+// serves, not of a replacement still syncing. defaultDomain completes Routes
+// that name only a subdomain.
 func (r *Registry) Inputs(ctx context.Context, defaultDomain string) (Inputs, error) {
-	r.mu.Lock()
-	list := make([]*cluster, 0, len(r.clusters))
-	for _, c := range r.clusters {
-		list = append(list, c)
-	}
-	r.mu.Unlock()
+	slots := r.snapshot()
 	var in Inputs
 	var errs []error
-	for _, c := range list {
-		if err := c.inputs(ctx, defaultDomain, &in); err != nil {
-			errs = append(errs, fmt.Errorf("cluster %s: %w", c.name, err))
+	for _, s := range slots {
+		if err := s.active.inputs(ctx, defaultDomain, &in); err != nil {
+			errs = append(errs, fmt.Errorf("cluster %s: %w", s.active.name, err))
 		}
 	}
 	return in, errors.Join(errs...)
@@ -208,20 +334,25 @@ func (r *Registry) Inputs(ctx context.Context, defaultDomain string) (Inputs, er
 
 // cluster is one watched member cluster.
 type cluster struct {
-	name   string
-	cfg    *rest.Config
-	opts   Options
-	cancel context.CancelFunc
-	done   chan struct{}
+	name        string
+	cfg         *rest.Config
+	fingerprint string // of its kubeconfig context
+	opts        Options
+	skips       *skipLog
+	cancel      context.CancelFunc
+	done        chan struct{}
 	// recheck asks for a health check now: an informer's request failed.
 	recheck chan struct{}
+	// promote, for a replacement, swaps it in once synced.
+	promote func(*cluster) bool
 
-	mu        sync.Mutex
-	cache     cache.Cache // nil until the first sync
-	stopCache context.CancelFunc
-	openshift bool
-	state     State
-	err       string
+	mu          sync.Mutex
+	cache       cache.Cache // nil until the first sync
+	stopCache   context.CancelFunc
+	openshift   bool
+	state       State
+	err         string
+	replacement bool // syncing to replace the slot's serving cluster
 
 	apps *appStore // the Services, Ingresses and Routes of cache
 }
@@ -231,6 +362,9 @@ type cluster struct {
 // change: listing and converting every object on every pass was most of a
 // pass's cost at scale (AKO's annotations are JSON).
 type appStore struct {
+	cluster string
+	skips   *skipLog // nil: skipped objects are not logged
+
 	mu   sync.Mutex
 	objs map[types.UID]*appEntry
 }
@@ -243,7 +377,9 @@ type appEntry struct {
 	defaultDomain string
 }
 
-func newAppStore() *appStore { return &appStore{objs: map[types.UID]*appEntry{}} }
+func newAppStore(cluster string, skips *skipLog) *appStore {
+	return &appStore{cluster: cluster, skips: skips, objs: map[types.UID]*appEntry{}}
+}
 
 // handler keeps the store in step with an informer, then calls onChange: the
 // store changes before the pass it asks for reads it.
@@ -267,31 +403,103 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 				s.mu.Lock()
 				delete(s.objs, o.GetUID())
 				s.mu.Unlock()
+				s.skips.forget(s.cluster, o.GetUID())
 			}
 			onChange()
 		},
 	}
 }
 
-// records appends every object's records, converting those that changed.
-func (s *appStore) records(cluster, defaultDomain string, out []sources.Record) []sources.Record {
+// records appends every object's records, converting those that changed. An
+// object that gives none for want of AKO's status or of a host is logged, once
+// per version.
+func (s *appStore) records(defaultDomain string, out []sources.Record) []sources.Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.objs {
 		if !e.converted || e.defaultDomain != defaultDomain {
 			switch o := e.obj.(type) {
 			case *corev1.Service:
-				e.records = sources.FromService(cluster, o)
+				e.records = sources.FromService(s.cluster, o)
 			case *networkingv1.Ingress:
-				e.records = sources.FromIngress(cluster, o)
+				e.records = sources.FromIngress(s.cluster, o)
 			case *routev1.Route:
-				e.records = sources.FromRoute(cluster, o, defaultDomain)
+				e.records = sources.FromRoute(s.cluster, o, defaultDomain)
 			}
 			e.converted, e.defaultDomain = true, defaultDomain
+			if len(e.records) == 0 {
+				if reason := sources.Skipped(e.obj, defaultDomain); reason != "" {
+					s.skips.skipped(s.cluster, e.obj, reason)
+				}
+			}
 		}
 		out = append(out, e.records...)
 	}
 	return out
+}
+
+// skipLog logs each skipped application object once per version, across the
+// caches a cluster has over time (a replacement relists everything).
+type skipLog struct {
+	log *slog.Logger
+
+	mu   sync.Mutex
+	seen map[string]map[types.UID]string // cluster → object → resourceVersion logged
+}
+
+func newSkipLog(log *slog.Logger) *skipLog {
+	return &skipLog{log: log, seen: map[string]map[types.UID]string{}}
+}
+
+func (l *skipLog) skipped(cluster string, obj client.Object, reason string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	objs := l.seen[cluster]
+	if objs == nil {
+		objs = map[types.UID]string{}
+		l.seen[cluster] = objs
+	}
+	logged := objs[obj.GetUID()] == obj.GetResourceVersion()
+	objs[obj.GetUID()] = obj.GetResourceVersion()
+	l.mu.Unlock()
+	if !logged {
+		l.log.Info("skipping object: it gives no GSLB record", "cluster", cluster, "kind", kindOf(obj),
+			"namespace", obj.GetNamespace(), "name", obj.GetName(), "reason", reason)
+	}
+}
+
+func (l *skipLog) forget(cluster string, uid types.UID) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	delete(l.seen[cluster], uid)
+	l.mu.Unlock()
+}
+
+func (l *skipLog) forgetCluster(cluster string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	delete(l.seen, cluster)
+	l.mu.Unlock()
+}
+
+// kindOf names an application object's kind (informers' objects carry no
+// TypeMeta).
+func kindOf(obj client.Object) string {
+	switch obj.(type) {
+	case *corev1.Service:
+		return "Service"
+	case *networkingv1.Ingress:
+		return "Ingress"
+	case *routev1.Route:
+		return "Route"
+	}
+	return fmt.Sprintf("%T", obj)
 }
 
 func (c *cluster) stop() {
@@ -310,37 +518,62 @@ func (c *cluster) status() Status {
 	return Status{Cluster: c.name, State: c.state, OpenShift: c.openshift, Error: c.err}
 }
 
-func (c *cluster) setState(s State, err error) {
+// synced reports whether the cluster's cache has synced once.
+func (c *cluster) synced() bool {
 	c.mu.Lock()
-	changed := c.state != s
-	c.state, c.err = s, ""
+	defer c.mu.Unlock()
+	return c.cache != nil
+}
+
+func (c *cluster) setState(s State, err error) {
+	msg := ""
 	if err != nil {
-		c.err = err.Error()
+		msg = err.Error()
 	}
+	c.mu.Lock()
+	prevState, prevErr := c.state, c.err
+	c.state, c.err = s, msg
+	replacement := c.replacement
 	c.mu.Unlock()
-	if changed {
+	if replacement {
+		// Its state shows through its slot's only when its settings fail.
+		if (prevErr == "") != (msg == "") {
+			if err != nil {
+				c.opts.Log.Warn("member cluster's new connection settings fail: it keeps serving its last known objects",
+					"cluster", c.name, "err", err)
+			}
+			c.opts.OnChange()
+		}
+		return
+	}
+	if prevState != s {
 		c.opts.Log.Info("member cluster state", "cluster", c.name, "state", s, "err", err)
 		c.opts.OnChange()
 	}
 }
 
 // run syncs the cluster, retrying with backoff, then checks its health until
-// stopped.
+// stopped. A replacement swaps itself in once synced.
 func (c *cluster) run(ctx context.Context) {
 	defer close(c.done)
-	wait := c.opts.RetryMin
+	// RetryMin, doubling up to RetryMax.
+	delay := wait.Backoff{Duration: c.opts.RetryMin, Factor: 2, Steps: math.MaxInt32, Cap: c.opts.RetryMax}.DelayFunc()
 	for {
 		err := c.sync(ctx)
 		if err == nil {
 			break
 		}
 		c.setState(c.stateOnFailure(), err)
+		t := time.NewTimer(delay())
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-time.After(wait):
+		case <-t.C:
 		}
-		wait = min(2*wait, c.opts.RetryMax)
+	}
+	if c.promote != nil && !c.promote(c) {
+		return
 	}
 	c.setState(Ready, nil)
 	// Checked every HealthInterval, at once when an informer's request fails,
@@ -363,6 +596,17 @@ func (c *cluster) run(ctx context.Context) {
 			c.setState(Ready, nil)
 		}
 		next.Reset(period)
+	}
+}
+
+// changed asks for a pass when a watched object changes; a replacement's
+// objects are not read before it is swapped in, which asks for a pass itself.
+func (c *cluster) changed() {
+	c.mu.Lock()
+	replacement := c.replacement
+	c.mu.Unlock()
+	if !replacement {
+		c.opts.OnChange()
 	}
 }
 
@@ -416,11 +660,13 @@ func (c *cluster) sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("discovery client: %w", err)
 	}
-	openshift := false
-	if _, err := dc.ServerResourcesForGroupVersion(routev1.GroupVersion.String()); err == nil {
-		openshift = true
+	// The group versions asked for directly, with ctx: a cluster being
+	// stopped (replaced, removed) gives up at once, not after SyncTimeout.
+	served := func(gv schema.GroupVersion) error {
+		return dc.RESTClient().Get().AbsPath("/apis", gv.Group, gv.Version).Do(ctx).Error()
 	}
-	if _, err := dc.ServerResourcesForGroupVersion(akov1beta1.GroupVersion.String()); err != nil {
+	openshift := served(routev1.GroupVersion) == nil
+	if err := served(akov1beta1.GroupVersion); err != nil {
 		return fmt.Errorf("HostRule API not available for cluster %s: %w", c.name, err)
 	}
 	cacheCfg := rest.CopyConfig(c.cfg)
@@ -436,11 +682,12 @@ func (c *cluster) sync(ctx context.Context) error {
 		objs = append(objs, &networkingv1.Ingress{})
 	}
 	handler := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { c.opts.OnChange() },
-		UpdateFunc: func(any, any) { c.opts.OnChange() },
-		DeleteFunc: func(any) { c.opts.OnChange() },
+		AddFunc:    func(any) { c.changed() },
+		UpdateFunc: func(any, any) { c.changed() },
+		DeleteFunc: func(any) { c.changed() },
 	}
-	apps := newAppStore()
+	apps := newAppStore(c.name, c.skips)
+	var handlersSynced []toolscache.InformerSynced
 	for _, o := range objs {
 		inf, err := ca.GetInformer(ctx, o)
 		if err != nil {
@@ -449,17 +696,22 @@ func (c *cluster) sync(ctx context.Context) error {
 		h := handler
 		switch o.(type) {
 		case *corev1.Service, *networkingv1.Ingress, *routev1.Route:
-			h = apps.handler(c.opts.OnChange)
+			h = apps.handler(c.changed)
 		}
-		if _, err := inf.AddEventHandler(h); err != nil {
+		reg, err := inf.AddEventHandler(h)
+		if err != nil {
 			return fmt.Errorf("handler for %T: %w", o, err)
 		}
+		handlersSynced = append(handlersSynced, reg.HasSynced)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	go func() { _ = ca.Start(cctx) }()
 	syncCtx, syncCancel := context.WithTimeout(ctx, c.opts.SyncTimeout)
 	defer syncCancel()
-	if !ca.WaitForCacheSync(syncCtx) {
+	// The caches, then the handlers: the store of applications is filled by
+	// a handler, and a cache that serves before its store holds every object
+	// would make the next pass drop the others' members.
+	if !ca.WaitForCacheSync(syncCtx) || !toolscache.WaitForCacheSync(syncCtx.Done(), handlersSynced...) {
 		cancel()
 		return fmt.Errorf("cluster %s health check failed, can't sync its objects within %s", c.name, c.opts.SyncTimeout)
 	}
@@ -484,7 +736,7 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 			return err
 		}
 	}
-	in.Records = apps.records(c.name, defaultDomain, in.Records)
+	in.Records = apps.records(defaultDomain, in.Records)
 	for i := range nss.Items {
 		in.Namespaces = append(in.Namespaces, sources.FromNamespace(c.name, &nss.Items[i]))
 	}
