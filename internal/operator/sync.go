@@ -52,16 +52,12 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	o.lastPolicy = pol
 	leader, backend, synced, role := o.state.leader, o.state.backend, o.state.synced, o.role
 	o.mu.Unlock()
-	desired := o.desired(ctx, pol)
-	if o.active() {
-		o.selectsNothing(ctx, pol, desired)
-	}
 	if backend.Shared() {
 		switch {
 		case !o.active():
 			// A standby replica keeps its model warm for taking over, and its
 			// view current for /status; it writes nothing.
-			o.recordServices(desired)
+			o.recordServices(o.desired(ctx, pol))
 			return nil
 		case !role.writes():
 			// A follower (or one side of two leaders) stays ready and writes nothing.
@@ -75,6 +71,13 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 			time.AfterFunc(wait, o.Poke)
 			return nil
 		}
+	}
+	// Read after the pending check, never before: a cluster that syncs in
+	// between would otherwise count as synced with the records it had not
+	// delivered yet (its cache serves before it reports Ready).
+	desired := o.desired(ctx, pol)
+	if o.active() {
+		o.selectsNothing(ctx, pol, desired)
 	}
 	if !synced {
 		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateSyncing)
