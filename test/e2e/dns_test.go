@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/backend"
@@ -48,28 +47,7 @@ func TestDNSBackend(t *testing.T) {
 	stop := startAmko(t)
 	defer stop()
 
-	// Switch gc-1 to the DNS backend, live; put it back at the end.
-	var gc amkov1alpha1.GSLBConfig
-	key := client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}
-	if err := c.Get(ctx, key, &gc); err != nil {
-		t.Fatal(err)
-	}
-	avi := gc.Spec.GSLBLeader
-	gc.Spec.GSLBLeader = amkov1alpha1.GSLBLeader{}
-	gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}}}
-	if err := c.Update(ctx, &gc); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := c.Get(ctx, key, &gc); err != nil {
-			t.Error(err)
-			return
-		}
-		gc.Spec.GSLBLeader, gc.Spec.DNS = avi, nil
-		if err := c.Update(ctx, &gc); err != nil {
-			t.Error(err)
-		}
-	}()
+	useDNSBackend(t)
 
 	split := func(w1, w2 uint32) amkov1alpha2.GDPSpec {
 		return amkov1alpha2.GDPSpec{

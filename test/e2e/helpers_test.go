@@ -574,3 +574,34 @@ func passes(t *testing.T, reg *prometheus.Registry) uint64 {
 	}
 	return 0
 }
+
+// useDNSBackend switches gc-1 to the built-in DNS backend (on a free loopback
+// port, zone gslb.example.com), live, and back to the controller when the
+// test ends.
+func useDNSBackend(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	c := leader().Client
+	var gc amkov1alpha1.GSLBConfig
+	key := client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}
+	if err := c.Get(ctx, key, &gc); err != nil {
+		t.Fatal(err)
+	}
+	avi := gc.Spec.GSLBLeader
+	gc.Spec.GSLBLeader = amkov1alpha1.GSLBLeader{}
+	gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}}}
+	if err := c.Update(ctx, &gc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var gc amkov1alpha1.GSLBConfig
+		err := c.Get(ctx, key, &gc)
+		if err == nil {
+			gc.Spec.GSLBLeader, gc.Spec.DNS = avi, nil
+			err = c.Update(ctx, &gc)
+		}
+		if err != nil {
+			t.Errorf("cleanup: restoring gc-1: %v", err)
+		}
+	})
+}

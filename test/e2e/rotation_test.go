@@ -31,7 +31,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/backend"
@@ -329,7 +328,6 @@ func TestRotationAvi(t *testing.T) {
 // settings, asked without pause.
 func TestRotationDNS(t *testing.T) {
 	ctx := context.Background()
-	c := leader().Client
 	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
 		t.Fatal(err)
 	}
@@ -341,29 +339,7 @@ func TestRotationDNS(t *testing.T) {
 	stop := startAmkoLogging(t, &logs)
 	t.Cleanup(stop)
 
-	// gc-1 switched to the DNS backend, live, and back at the end.
-	var gc amkov1alpha1.GSLBConfig
-	key := client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}
-	if err := c.Get(ctx, key, &gc); err != nil {
-		t.Fatal(err)
-	}
-	avi := gc.Spec.GSLBLeader
-	gc.Spec.GSLBLeader = amkov1alpha1.GSLBLeader{}
-	gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}}}
-	if err := c.Update(ctx, &gc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		var gc amkov1alpha1.GSLBConfig
-		err := c.Get(ctx, key, &gc)
-		if err == nil {
-			gc.Spec.GSLBLeader, gc.Spec.DNS = avi, nil
-			err = c.Update(ctx, &gc)
-		}
-		if err != nil {
-			t.Errorf("cleanup: restoring gc-1: %v", err)
-		}
-	})
+	useDNSBackend(t)
 	labels := map[string]string{"app": "rotation-dns"}
 	gdp(t, amkov1alpha2.GDPSpec{
 		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: labels}},
