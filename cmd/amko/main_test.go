@@ -356,6 +356,23 @@ func TestStatus(t *testing.T) {
 		if out, err := statusCmd("--addr", base, "--explain", "default/status-down"); err != nil || !strings.Contains(out, "status-down") || strings.Contains(out, "status-up") {
 			t.Errorf("explain by namespace/name: %v\n%s", err, out)
 		}
+		// An object AKO has not placed yet is no candidate at all: said so, with why.
+		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "status-unplaced",
+			Labels: map[string]string{"app": app}, Ports: []corev1.ServicePort{{Name: "http", Port: port, Protocol: corev1.ProtocolTCP}}}); err != nil {
+			t.Fatal(err)
+		}
+		defer deleteAll(t, c, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-unplaced"}})
+		await.Eventually(t, "explain names an object with no address", func() error {
+			out, err := statusCmd("--addr", base, "--explain", "default/status-unplaced")
+			if err != nil {
+				return fmt.Errorf("%v\n%s", err, out)
+			}
+			re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cl.Context) + ` +Service +default/status-unplaced +- +- +no +no candidate: no address in status\.loadBalancer\.ingress`)
+			if !re.MatchString(out) {
+				return fmt.Errorf("output lacks %s:\n%s", re, out)
+			}
+			return nil
+		})
 	})
 
 	t.Run("json", func(t *testing.T) {

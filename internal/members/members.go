@@ -17,6 +17,7 @@ package members
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -310,6 +311,17 @@ func (r *Registry) Status() []Status {
 	return out
 }
 
+// Skipped lists the application objects that give no record (no address from
+// AKO yet, no host), as of the last Inputs, sorted.
+func (r *Registry) Skipped() []Skipped {
+	out := r.skips.list()
+	slices.SortFunc(out, func(a, b Skipped) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
 // Inputs is what the model reads from the member clusters.
 type Inputs struct {
 	Records    []sources.Record
@@ -431,6 +443,8 @@ func (s *appStore) records(defaultDomain string, out []sources.Record) []sources
 				if reason := sources.Skipped(e.obj, defaultDomain); reason != "" {
 					s.skips.skipped(s.cluster, e.obj, reason)
 				}
+			} else {
+				s.skips.forget(s.cluster, e.obj.GetUID()) // a candidate now: Explain decides on it
 			}
 		}
 		out = append(out, e.records...)
@@ -444,11 +458,30 @@ type skipLog struct {
 	log *slog.Logger
 
 	mu   sync.Mutex
-	seen map[string]map[types.UID]string // cluster → object → resourceVersion logged
+	seen map[string]map[types.UID]Skipped // cluster → object → its last skip
+}
+
+// Skipped is an application object that gives no record, and why.
+type Skipped struct {
+	Cluster, Kind, Namespace, Name, Reason string
+	resourceVersion                        string
 }
 
 func newSkipLog(log *slog.Logger) *skipLog {
-	return &skipLog{log: log, seen: map[string]map[types.UID]string{}}
+	return &skipLog{log: log, seen: map[string]map[types.UID]Skipped{}}
+}
+
+// list returns every object skipped now, in no particular order.
+func (l *skipLog) list() []Skipped {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Skipped
+	for _, objs := range l.seen {
+		for _, sk := range objs {
+			out = append(out, sk)
+		}
+	}
+	return out
 }
 
 func (l *skipLog) skipped(cluster string, obj client.Object, reason string) {
@@ -458,11 +491,12 @@ func (l *skipLog) skipped(cluster string, obj client.Object, reason string) {
 	l.mu.Lock()
 	objs := l.seen[cluster]
 	if objs == nil {
-		objs = map[types.UID]string{}
+		objs = map[types.UID]Skipped{}
 		l.seen[cluster] = objs
 	}
-	logged := objs[obj.GetUID()] == obj.GetResourceVersion()
-	objs[obj.GetUID()] = obj.GetResourceVersion()
+	logged := objs[obj.GetUID()].resourceVersion == obj.GetResourceVersion()
+	objs[obj.GetUID()] = Skipped{Cluster: cluster, Kind: kindOf(obj), Namespace: obj.GetNamespace(), Name: obj.GetName(),
+		Reason: reason, resourceVersion: obj.GetResourceVersion()}
 	l.mu.Unlock()
 	if !logged {
 		l.log.Info("skipping object: it gives no GSLB record", "cluster", cluster, "kind", kindOf(obj),

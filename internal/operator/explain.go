@@ -28,10 +28,9 @@ type Explanation struct {
 
 // Explain decides again, under the policy of the last pass, on the candidates
 // that match query: a host name or GSLB service name, "namespace/name", or
-// "cluster/namespace/name" of an application object; "*" for every one. An
-// object without an address in its status, or without AKO's annotations where
-// the Avi backend needs them, yields no candidate: amko logs it once when it
-// first skips it.
+// "cluster/namespace/name" of an application object; "*" for every one.
+// Objects that yield no candidate (no address from AKO in their status yet,
+// no host) are listed too, by namespace/name, with the reason.
 func (o *Operator) Explain(ctx context.Context, query string) ([]Explanation, error) {
 	o.mu.Lock()
 	pol := o.lastPolicy
@@ -62,6 +61,15 @@ func (o *Operator) Explain(ctx context.Context, query string) ([]Explanation, er
 			e.IP = r.IP.String()
 		}
 		out = append(out, e)
+	}
+	// Objects that give no candidate at all, and why.
+	for _, sk := range o.members.Skipped() {
+		obj := sk.Namespace + "/" + sk.Name
+		if query != "*" && query != obj && query != sk.Cluster+"/"+obj {
+			continue
+		}
+		out = append(out, Explanation{Cluster: sk.Cluster, Kind: sk.Kind, Namespace: sk.Namespace, Name: sk.Name,
+			Reason: "no candidate: " + sk.Reason})
 	}
 	return out, nil
 }

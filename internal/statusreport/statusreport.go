@@ -283,8 +283,7 @@ func printExplain(w io.Writer, st *operator.Status) error {
 		return err
 	}
 	if len(st.Explain) == 0 {
-		_, err := fmt.Fprintln(w, "EXPLAIN: no candidate matches. An object with no address in its status (or, with the Avi backend, "+
-			"without AKO's annotations) is no candidate: amko's log names each one it skips, and why.")
+		_, err := fmt.Fprintln(w, "EXPLAIN: nothing matches: no Ingress host, Service or Route of that name in any member cluster amko watches.")
 		return err
 	}
 	tw := newTable(w)
