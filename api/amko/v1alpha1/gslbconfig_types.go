@@ -8,6 +8,11 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // the controller carry created_by "amko-<uuid>".
 const AMKOUUIDAnnotation = "amko.vmware.com/amko-uuid"
 
+// ControllerCertificateAnnotation, on the GSLBConfig, pins the SHA-256 of the
+// controller's certificate (hex) that amko trusted on first use when no CA is
+// given; an operator clears it to trust a new certificate.
+const ControllerCertificateAnnotation = "amko.vmware.com/controller-certificate-sha256"
+
 // Values of GSLBConfigStatus.State that AMKO writes and users and tools match on.
 const (
 	GSLBConfigStateSyncing   = "syncing all objects"
@@ -97,6 +102,53 @@ type DNSConfig struct {
 	// Geo places sites and clients for pools with GSLB_ALGORITHM_GEO: a client
 	// gets the nearest member, or the fallback algorithm when it cannot be placed.
 	Geo *DNSGeo `json:"geo,omitempty"`
+	// RateLimit limits the responses per second to each client prefix, as
+	// BIND's and Knot's response rate limiting do; absent means off.
+	// +optional
+	RateLimit *DNSRateLimit `json:"rateLimit,omitempty"`
+	// TCP bounds the server's TCP connections; absent means the defaults.
+	// +optional
+	TCP *DNSTCP `json:"tcp,omitempty"`
+}
+
+// DNSRateLimit is response rate limiting per client prefix.
+type DNSRateLimit struct {
+	// ResponsesPerSecond is the rate of responses each client prefix gets.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	// +required
+	ResponsesPerSecond int32 `json:"responsesPerSecond"`
+	// Slip: of the responses over the limit, every Slip-th is sent truncated
+	// (TC set, no answer) so that a real resolver retries over TCP, which is
+	// not limited; the others are dropped. 0 drops all; default 2.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	// +kubebuilder:default=2
+	Slip *int32 `json:"slip,omitempty"`
+	// IPv4PrefixLength and IPv6PrefixLength group clients; defaults 24 and 56.
+	// +kubebuilder:validation:Minimum=8
+	// +kubebuilder:validation:Maximum=32
+	IPv4PrefixLength *int32 `json:"ipv4PrefixLength,omitempty"`
+	// +kubebuilder:validation:Minimum=16
+	// +kubebuilder:validation:Maximum=128
+	IPv6PrefixLength *int32 `json:"ipv6PrefixLength,omitempty"`
+}
+
+// DNSTCP bounds the DNS server's TCP connections.
+type DNSTCP struct {
+	// MaxConnections caps the simultaneous TCP connections; default 1000.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	MaxConnections *int32 `json:"maxConnections,omitempty"`
+	// MaxQueriesPerConnection closes a connection after that many queries;
+	// default 100.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	MaxQueriesPerConnection *int32 `json:"maxQueriesPerConnection,omitempty"`
+	// IdleTimeoutSeconds closes a connection idle that long; default 10.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=3600
+	IdleTimeoutSeconds *int32 `json:"idleTimeoutSeconds,omitempty"`
 }
 
 // DNSGeo is the location table of the geo algorithm.
@@ -177,6 +229,32 @@ type GSLBLeader struct {
 	ControllerIP string `json:"controllerIP,omitempty"`
 	// Tenant is the default Avi tenant for GSLB objects; empty means admin.
 	Tenant *string `json:"tenant,omitempty"`
+	// CABundle names a Secret or ConfigMap in avi-system holding the PEM CA
+	// bundle the controller's certificate must chain to (as does the
+	// credentials Secret's certificateAuthorityData key, which AKO users know).
+	// With a CA, verification is mandatory. Without one, amko pins the
+	// certificate it first sees (annotation
+	// amko.vmware.com/controller-certificate-sha256) and refuses another. Not
+	// part of AMKO's API.
+	// +optional
+	CABundle *CABundleRef `json:"caBundle,omitempty"`
+}
+
+// CABundleRef names a PEM CA bundle in a Secret or ConfigMap of avi-system.
+type CABundleRef struct {
+	// Kind is Secret or ConfigMap.
+	// +kubebuilder:validation:Enum=Secret;ConfigMap
+	// +kubebuilder:default=Secret
+	Kind string `json:"kind,omitempty"`
+	// Name is the object's name in avi-system.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key is the key holding the bundle; default ca.crt.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:default=ca.crt
+	Key string `json:"key,omitempty"`
 }
 
 // MemberCluster is one member cluster.
