@@ -198,7 +198,7 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	}
 	backend, err := o.opts.Providers(ctx, provider.Settings{
 		Config: gc, Credentials: creds, Prev: current, Timeout: o.opts.BackendTimeout,
-		ProbeScale: o.opts.ProbeScale, OnHealth: o.healthChanged, Log: o.log,
+		ProbeScale: o.opts.ProbeScale, OnHealth: o.healthChanged, Log: o.log, Registerer: o.metrics.reg,
 	})
 	if err != nil {
 		return nil, err

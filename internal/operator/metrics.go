@@ -18,6 +18,9 @@ import (
 
 // Metrics are the operator's Prometheus metrics.
 type Metrics struct {
+	// reg is where backends register their own metrics; nil: nowhere.
+	reg prometheus.Registerer
+
 	passDuration prometheus.Histogram
 	changes      *prometheus.CounterVec
 	requests     *prometheus.CounterVec
@@ -30,6 +33,7 @@ type Metrics struct {
 // NewMetrics creates the metrics and registers them with reg (when not nil).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		reg: reg,
 		passDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "amko_reconcile_duration_seconds", Help: "Duration of a reconcile pass, from policy to backend writes.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),

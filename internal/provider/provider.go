@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 
 	"github.com/amko-project/amko/internal/gslb"
@@ -39,11 +41,15 @@ var (
 	// ErrUnavailable: the backend did not answer, or answered that it cannot
 	// serve now (5xx, a dropped connection, a timeout, a body that is not its API).
 	ErrUnavailable = errors.New("the backend is unavailable")
+	// ErrUntrusted: the controller's certificate does not chain to the CA
+	// given, or differs from the one pinned: nothing is sent to it (least of
+	// all the password) until the CA or the pin is fixed.
+	ErrUntrusted = errors.New("the controller's certificate is not trusted")
 )
 
 // Class returns the class err belongs to, or nil for none.
 func Class(err error) error {
-	for _, c := range []error{ErrBadCredentials, ErrNotLeader, ErrMaintenance, ErrConflict, ErrUnavailable} {
+	for _, c := range []error{ErrUntrusted, ErrBadCredentials, ErrNotLeader, ErrMaintenance, ErrConflict, ErrUnavailable} {
 		if errors.Is(err, c) {
 			return c
 		}
@@ -121,6 +127,18 @@ type Settings struct {
 	// OnHealth is told of a member's health change by the backend's own probes.
 	OnHealth func(service, member, monitor string, up bool)
 	Log      *slog.Logger
+	// Registerer receives the backend's own metrics (the DNS server's);
+	// collectors already registered by an earlier backend are reused.
+	Registerer prometheus.Registerer
+	// CABundle is the PEM bundle the controller's certificate must chain to;
+	// nil: trust on first use, against Pin.
+	CABundle []byte
+	// Pin is the SHA-256 (hex) of the controller certificate trusted on first
+	// use; "" when none is pinned yet.
+	Pin string
+	// OnPin is told the SHA-256 (hex) of the certificate first trusted
+	// without a CA, so that it is recorded where an operator sees it.
+	OnPin func(sha256 string)
 }
 
 // Factory builds the backend a GSLBConfig names. The loop is given one, so it

@@ -13,7 +13,6 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/provider"
-	"github.com/amko-project/amko/internal/provider/avi"
 	"github.com/amko-project/amko/internal/provider/dns"
 )
 
@@ -42,16 +41,7 @@ func Build(ctx context.Context, s provider.Settings) (provider.Provider, error) 
 		}
 		return p, nil
 	}
-	leader := gc.Spec.GSLBLeader
-	p, err := avi.New(avi.Config{
-		Host: leader.ControllerIP, Username: string(s.Credentials["username"]), Password: string(s.Credentials["password"]),
-		Version: leader.ControllerVersion, CreatedBy: "amko-" + gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
-		Timeout: s.Timeout,
-	})
-	if err != nil {
-		return nil, &provider.ConfigError{State: "error: invalid gslb config " + err.Error(), Err: err}
-	}
-	return p, nil
+	return buildAvi(s)
 }
 
 // dnsOptions translates the GSLBConfig's dns section; admission has checked
