@@ -294,12 +294,37 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{"multiClusterIngress.enable=true", "amko does not implement AMKO's MultiClusterIngress"},
 		{"configs.dns.zones[0].name=gslb.example.com,configs.dns.listen=:0", "the pod needs a fixed port"},
 		{"replicaCount=2,leaderElection=false", "replicaCount > 1 needs leaderElection"},
+		{"configs.dns.zones[0].name=gslb.example.com,configs.dns.rateLimit.slip=1", "at '/configs/dns/rateLimit'"},
+		{"configs.dns.zones[0].name=gslb.example.com,configs.dns.tcp.maxConnections=0", "at '/configs/dns/tcp/maxConnections'"},
 	} {
 		out, err := helmCmd(t, "template", "amko", chartDir, "--set", tc.set).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), tc.want) {
 			t.Errorf("--set %s: err %v, output %q; want a refusal with %q", tc.set, err, out, tc.want)
 		}
 	}
+}
+
+// The DNS server's rate limit and TCP limits reach the GSLBConfig as given.
+func TestDNSLimitsRendered(t *testing.T) {
+	for _, o := range render(t, "--values", "test/chart/testdata/dns-values.yaml", "--set",
+		"configs.dns.rateLimit.responsesPerSecond=50,configs.dns.rateLimit.slip=0,configs.dns.tcp.maxConnections=200") {
+		if o.GetKind() != "GSLBConfig" {
+			continue
+		}
+		get := func(path ...string) string {
+			v, found, _ := unstructured.NestedFieldNoCopy(o.Object, append([]string{"spec", "dns"}, path...)...)
+			if !found {
+				return "absent"
+			}
+			return fmt.Sprint(v)
+		}
+		rate, slip, conns := get("rateLimit", "responsesPerSecond"), get("rateLimit", "slip"), get("tcp", "maxConnections")
+		if rate != "50" || slip != "0" || conns != "200" {
+			t.Errorf("spec.dns: rateLimit.responsesPerSecond %s, rateLimit.slip %s, tcp.maxConnections %s; want 50, 0, 200", rate, slip, conns)
+		}
+		return
+	}
+	t.Error("no GSLBConfig rendered")
 }
 
 // Replicas elect one active amko and keep one running through drains; the

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
@@ -39,6 +41,13 @@ type Options struct {
 	// the answers follow it: service is "tenant/name".
 	OnHealth func(service, member, monitor string, up bool)
 	Log      *slog.Logger
+	// RateLimit limits the UDP responses per client prefix; nil: off.
+	RateLimit *RateLimit
+	// TCP bounds the TCP connections; zero fields take the defaults.
+	TCP TCPLimits
+	// Registerer receives the server's metrics; nil registers none. Read by
+	// NewProvider only: the metrics stay where they were first registered.
+	Registerer prometheus.Registerer
 }
 
 // Provider serves the GSLB services it is given over DNS, with the members'
@@ -66,9 +75,14 @@ func NewProvider(ctx context.Context, opts Options) (*Provider, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	metrics, err := NewMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	p := &Provider{server: New(), cancel: cancel, log: opts.Log,
 		services: map[svcKey]*gslb.Service{}, monitors: map[svcKey]gslb.HealthMonitor{}}
+	p.server.SetMetrics(metrics)
 	p.prober = probe.New(probe.Options{IntervalScale: opts.ProbeScale, OnChange: p.healthChanged})
 	if err := p.Configure(opts); err != nil {
 		cancel()
@@ -79,7 +93,9 @@ func NewProvider(ctx context.Context, opts Options) (*Provider, error) {
 }
 
 // Configure applies new settings in place: the listener moves only when the
-// address changes, and the served services and their health carry on.
+// address changes, and the served services and their health carry on. The
+// rate limit and the TCP limits apply live, to the next response and the next
+// connection or query (open connections included), with no new listener.
 func (p *Provider) Configure(opts Options) error {
 	if opts.Listen == "" {
 		opts.Listen = ":53"
@@ -92,6 +108,8 @@ func (p *Provider) Configure(opts Options) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.server.SetRateLimit(opts.RateLimit)
+	p.server.SetTCPLimits(opts.TCP)
 	if p.listener == nil || !sameListen(p.listener.Addr, opts.Listen) {
 		if p.listener != nil {
 			_ = p.listener.Close()

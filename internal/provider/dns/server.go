@@ -10,9 +10,16 @@
 // from start to end, so it never sees half a change, and takes no lock: the
 // only state queries share is the engine's round-robin positions, which are
 // atomic counters over precomputed sequences.
+//
+// Exposed to the internet, it limits the UDP responses per client prefix
+// (rrl.go: when on, the one lock a query takes, one of 64 shards' held for a
+// table lookup), caps the simultaneous TCP connections, the queries per connection
+// and the time a connection may idle, and counts requests, responses and their
+// latency (metrics.go).
 package dns
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +34,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/oschwald/maxminddb-golang/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amko-project/amko/internal/gslb"
 )
@@ -62,10 +70,60 @@ type ClientLocation struct {
 
 // Server answers DNS queries. Its zero value is not usable; use New.
 type Server struct {
-	engine *gslb.Engine
-	snap   atomic.Pointer[snapshot]
-	db     atomic.Pointer[geoDB]
+	engine  *gslb.Engine
+	snap    atomic.Pointer[snapshot]
+	db      atomic.Pointer[geoDB]
+	metrics *Metrics
+	rrl     atomic.Pointer[rrl]
+	// The TCP limits, read live: by the listener at each connection and by
+	// each connection at each read.
+	tcpMaxConns, tcpMaxQueries, tcpIdle atomic.Int64
 }
+
+// TCPLimits bound the server's TCP connections; zero fields take the defaults.
+type TCPLimits struct {
+	// MaxConnections caps the simultaneous connections; default 1000. A
+	// connection over it is closed at once (reset): waiting would hold its
+	// resources all the same, and a resolver refused turns to another server
+	// or retries.
+	MaxConnections int
+	// MaxQueriesPerConnection closes a connection after that many queries;
+	// default 100.
+	MaxQueriesPerConnection int
+	// IdleTimeout closes a connection that sends no query for that long,
+	// including the first; default 10 s.
+	IdleTimeout time.Duration
+}
+
+// Default TCP limits.
+const (
+	DefaultTCPMaxConnections          = 1000
+	DefaultTCPMaxQueriesPerConnection = 100
+	DefaultTCPIdleTimeout             = 10 * time.Second
+)
+
+// SetTCPLimits applies TCP limits live: the cap to the next connections, the
+// others to the next query read on every connection, open ones included.
+func (s *Server) SetTCPLimits(l TCPLimits) {
+	s.tcpMaxConns.Store(int64(cmp.Or(max(l.MaxConnections, 0), DefaultTCPMaxConnections)))
+	s.tcpMaxQueries.Store(int64(cmp.Or(max(l.MaxQueriesPerConnection, 0), DefaultTCPMaxQueriesPerConnection)))
+	s.tcpIdle.Store(int64(cmp.Or(max(l.IdleTimeout, 0), DefaultTCPIdleTimeout)))
+}
+
+// SetRateLimit turns response rate limiting on with cfg, or off with nil; it
+// applies to the next response. A new rate or slip keeps the prefixes' state,
+// new prefix lengths start afresh, and off drops it.
+func (s *Server) SetRateLimit(cfg *RateLimit) {
+	if cfg == nil {
+		s.rrl.Store(nil)
+		return
+	}
+	s.rrl.Store(newRRL(*cfg, s.rrl.Load()))
+}
+
+// SetMetrics makes the server count into m (see NewMetrics) instead of the
+// unregistered metrics New gives it. Call it before Update and Listen.
+func (s *Server) SetMetrics(m *Metrics) { s.metrics = m }
 
 // geoDB is a MaxMind database held in memory, so a replaced one can simply be
 // dropped while queries may still read it.
@@ -116,14 +174,17 @@ type snapshot struct {
 }
 
 type zone struct {
-	name string // lower case, fully qualified
-	soa  *dns.SOA
-	ns   []dns.RR
+	name     string // lower case, fully qualified
+	soa      *dns.SOA
+	ns       []dns.RR
+	requests [qtypeLabels]prometheus.Counter // the zone's label children, by query type
 }
 
 // New returns a server with nothing to serve: every query is refused until Update.
 func New() *Server {
 	s := &Server{}
+	s.metrics, _ = NewMetrics(nil) // registering nothing, it cannot fail
+	s.SetTCPLimits(TCPLimits{})
 	s.engine = gslb.NewEngine(gslb.Options{Locate: s.locate})
 	s.snap.Store(&snapshot{table: gslb.NewTable(nil)})
 	return s
@@ -160,7 +221,9 @@ func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
 	snap := &snapshot{up: up, serial: serial, clients: slices.Clone(cfg.Clients)}
 	slices.SortStableFunc(snap.clients, func(a, b ClientLocation) int { return b.Prefix.Bits() - a.Prefix.Bits() })
 	for _, z := range cfg.Zones {
-		snap.zones = append(snap.zones, newZone(z, serial))
+		nz := newZone(z, serial)
+		nz.requests = s.metrics.zoneCounter(nz.name)
+		snap.zones = append(snap.zones, nz)
 	}
 	// Longest first: a query for a.b.example.com belongs to b.example.com when
 	// both zones are served.
@@ -231,21 +294,55 @@ func (snap *snapshot) zoneOf(name string) *zone {
 
 // ServeDNS answers one message.
 func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	resp := s.answer(req, remoteAddr(w.RemoteAddr()), w.RemoteAddr().Network() != "udp")
+	start := time.Now()
+	ra := w.RemoteAddr()
+	tcp := ra.Network() != "udp"
+	client := remoteAddr(ra)
+	resp := s.answer(req, client, tcp)
 	if resp == nil {
 		return // a down response of NONE: no answer at all, as the Avi DNS service does
 	}
+	m := s.metrics
+	if r := s.rrl.Load(); r != nil && !tcp {
+		switch r.check(client) {
+		case rrlDrop:
+			m.rrlDropped.Inc()
+			return
+		case rrlSlip:
+			m.rrlSlipped.Inc()
+			resp = slipped(req)
+		}
+	}
 	_ = w.WriteMsg(resp)
+	m.response(resp.Rcode)
+	if tcp {
+		m.tcp.Observe(time.Since(start).Seconds())
+	} else {
+		m.udp.Observe(time.Since(start).Seconds())
+	}
 }
 
-// answer builds the response to req from client; nil means no response.
+// slipped is the response over the rate limit that is sent: truncated, with no
+// records, so that a real resolver retries over TCP.
+func slipped(req *dns.Msg) *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetReply(req)
+	resp.RecursionAvailable = false
+	resp.Truncated = true
+	return resp
+}
+
+// answer builds the response to req from client and counts the request; nil
+// means no response.
 func (s *Server) answer(req *dns.Msg, client netip.Addr, tcp bool) *dns.Msg {
 	resp := new(dns.Msg)
 	if req.Opcode != dns.OpcodeQuery {
+		s.metrics.refused[qtypeLabels-1].Inc()
 		resp.SetRcode(req, dns.RcodeNotImplemented)
 		return resp
 	}
 	if len(req.Question) != 1 || req.Response {
+		s.metrics.refused[qtypeLabels-1].Inc()
 		resp.SetRcode(req, dns.RcodeFormatError)
 		return resp
 	}
@@ -256,6 +353,7 @@ func (s *Server) answer(req *dns.Msg, client netip.Addr, tcp bool) *dns.Msg {
 	var ecs netip.Prefix
 	if opt != nil {
 		if opt.Version() != 0 {
+			s.metrics.refused[qtypeLabels-1].Inc()
 			resp.SetRcode(req, dns.RcodeBadVers)
 			resp.SetEdns0(1232, false)
 			return resp
@@ -269,9 +367,11 @@ func (s *Server) answer(req *dns.Msg, client netip.Addr, tcp bool) *dns.Msg {
 	name := strings.ToLower(dns.Fqdn(q.Name))
 	z := snap.zoneOf(name)
 	if z == nil || q.Qclass != dns.ClassINET {
+		s.metrics.refused[qtypeIndex(q.Qtype)].Inc()
 		resp.SetRcode(req, dns.RcodeRefused)
 		return finish(resp, req, size, tcp, ecs)
 	}
+	z.requests[qtypeIndex(q.Qtype)].Inc()
 	resp.Authoritative = true
 
 	svc := snap.table.Lookup(name)
@@ -374,9 +474,14 @@ func (s *Server) Listen(addr string) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The TCP limits are applied here rather than by dns.Server's fields,
+	// which it reads unsynchronised, so that they change live: the listener
+	// caps the connections, and each connection's reader counts its queries
+	// and sets its idle timeout. MaxTCPQueries -1 leaves the count to it.
 	ln := &Listener{Addr: pc.LocalAddr().String(), servers: []*dns.Server{
 		{PacketConn: pc, Handler: s},
-		{Listener: l, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second},
+		{Listener: &limitListener{Listener: l, s: s}, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
+			MaxTCPQueries: -1, DecorateReader: func(r dns.Reader) dns.Reader { return &tcpReader{Reader: r, s: s} }},
 	}}
 	var started sync.WaitGroup
 	for _, srv := range ln.servers {
@@ -426,4 +531,70 @@ func (l *Listener) Close() error {
 	}
 	l.wg.Wait()
 	return errors.Join(errs...)
+}
+
+// limitListener closes at once the connections over the server's cap.
+type limitListener struct {
+	net.Listener
+	s    *Server
+	open atomic.Int64
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) > l.s.tcpMaxConns.Load() {
+			l.open.Add(-1)
+			l.s.metrics.tcpRefused.Inc()
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // a reset: nothing left in TIME_WAIT
+			}
+			_ = c.Close()
+			continue
+		}
+		l.s.metrics.tcpConns.Inc()
+		return &limitConn{Conn: c, l: l}, nil
+	}
+}
+
+// limitConn gives its place back when closed, once.
+type limitConn struct {
+	net.Conn
+	l    *limitListener
+	once sync.Once
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.l.open.Add(-1)
+		c.l.s.metrics.tcpConns.Dec()
+	})
+	return err
+}
+
+// errQueryLimit ends a connection that had its queries.
+var errQueryLimit = errors.New("dns: the connection had its maximum of queries")
+
+// tcpReader reads one TCP connection's queries: at most the server's maximum,
+// each within the idle timeout.
+type tcpReader struct {
+	dns.Reader
+	s       *Server
+	queries int64
+}
+
+func (r *tcpReader) ReadTCP(conn net.Conn, timeout time.Duration) ([]byte, error) {
+	if r.queries >= r.s.tcpMaxQueries.Load() {
+		return nil, errQueryLimit
+	}
+	idle := time.Duration(r.s.tcpIdle.Load())
+	if r.queries == 0 {
+		idle = min(idle, timeout) // the first query: within the read timeout too
+	}
+	r.queries++
+	return r.Reader.ReadTCP(conn, idle)
 }

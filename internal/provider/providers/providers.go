@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"time"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/gslb"
@@ -28,7 +29,7 @@ func Build(ctx context.Context, s provider.Settings) (provider.Provider, error) 
 		if err != nil {
 			return nil, &provider.ConfigError{State: "error: dns backend " + err.Error(), Err: err}
 		}
-		opts.ProbeScale, opts.OnHealth, opts.Log = s.ProbeScale, s.OnHealth, s.Log
+		opts.ProbeScale, opts.OnHealth, opts.Log, opts.Registerer = s.ProbeScale, s.OnHealth, s.Log, s.Registerer
 		if prev, ok := s.Prev.(*dns.Provider); ok {
 			if err := prev.Configure(opts); err != nil {
 				return nil, &provider.ConfigError{State: "error: dns backend " + err.Error(), Err: err}
@@ -63,6 +64,29 @@ func dnsOptions(spec *amkov1alpha1.DNSConfig) (dns.Options, error) {
 				return opts, fmt.Errorf("geo client %s: location %s,%s is not a latitude and longitude", c.Prefix, c.Location.Latitude, c.Location.Longitude)
 			}
 			opts.Config.Clients = append(opts.Config.Clients, dns.ClientLocation{Prefix: prefix.Masked(), Location: loc})
+		}
+	}
+	if rl := spec.RateLimit; rl != nil {
+		opts.RateLimit = &dns.RateLimit{ResponsesPerSecond: int(rl.ResponsesPerSecond), Slip: 2}
+		if rl.Slip != nil {
+			opts.RateLimit.Slip = int(*rl.Slip)
+		}
+		if rl.IPv4PrefixLength != nil {
+			opts.RateLimit.IPv4PrefixLength = int(*rl.IPv4PrefixLength)
+		}
+		if rl.IPv6PrefixLength != nil {
+			opts.RateLimit.IPv6PrefixLength = int(*rl.IPv6PrefixLength)
+		}
+	}
+	if t := spec.TCP; t != nil {
+		if t.MaxConnections != nil {
+			opts.TCP.MaxConnections = int(*t.MaxConnections)
+		}
+		if t.MaxQueriesPerConnection != nil {
+			opts.TCP.MaxQueriesPerConnection = int(*t.MaxQueriesPerConnection)
+		}
+		if t.IdleTimeoutSeconds != nil {
+			opts.TCP.IdleTimeout = time.Duration(*t.IdleTimeoutSeconds) * time.Second
 		}
 	}
 	for _, z := range spec.Zones {
