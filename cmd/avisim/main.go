@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +42,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	listen := fs.String("listen", "127.0.0.1:8443", "address of the HTTPS API")
 	certFile := fs.String("tls-cert", "", "TLS certificate (PEM); default: a generated self-signed one")
 	keyFile := fs.String("tls-key", "", "TLS key (PEM) for --tls-cert")
+	caOut := fs.String("ca-out", "", "write the generated self-signed certificate (PEM) to this file: the CA to give amko (certificateAuthorityData or spec.gslbLeader.caBundle)")
 	user := fs.String("user", "admin", "user name")
 	passwordFile := fs.String("password-file", "", "file holding the user's password; default: $AVISIM_PASSWORD, else avi123")
 	version := fs.String("controller-version", "31.1.1", "controller version")
@@ -111,6 +113,12 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		host, _, _ := net.SplitHostPort(*listen)
 		if tlsConfig, err = avisim.TLSConfig(host, "localhost", "127.0.0.1"); err != nil {
 			return err
+		}
+		if *caOut != "" {
+			ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsConfig.Certificates[0].Certificate[0]})
+			if err := os.WriteFile(*caOut, ca, 0o644); err != nil { //nolint:gosec // a certificate is public
+				return fmt.Errorf("writing the CA: %w", err)
+			}
 		}
 	}
 

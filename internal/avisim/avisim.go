@@ -23,6 +23,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/amko-project/amko/internal/avisim/schema"
@@ -60,6 +61,12 @@ type Options struct {
 	// OnWrite, if set, is called after every successful write with the server's
 	// snapshot, so cmd/avisim can persist it.
 	OnWrite func(snapshot []byte)
+	// Certificate is what Start serves; default: the certificate DefaultCA
+	// issued for LoopbackHosts, the same in every Server of the process.
+	Certificate *tls.Certificate
+	// MaxTLSVersion caps the TLS version Start serves (tls.VersionTLS11 makes
+	// an outdated controller); 0: TLS 1.3, at least TLS 1.2.
+	MaxTLSVersion uint16
 }
 
 // Strictness switches the checks a test may need to relax. Each defaults to the
@@ -107,6 +114,8 @@ type Server struct {
 	dns        *dnsState
 	dnsVersion uint64 // store.version dns was built from
 	locations  map[netip.Prefix]gslb.Location
+
+	cert atomic.Pointer[tls.Certificate] // served by Start's server
 }
 
 // New returns a Server holding the default seed objects (unless NoSeed).
@@ -162,6 +171,14 @@ func New(opts Options) (*Server, error) {
 		health:    map[string]bool{},
 		locations: map[netip.Prefix]gslb.Location{},
 	}
+	if opts.Certificate != nil {
+		s.SetCertificate(*opts.Certificate)
+	} else {
+		if err := loadDefaults(); err != nil {
+			return nil, err
+		}
+		s.SetCertificate(defaultTLS.cert)
+	}
 	s.engine = gslb.NewEngine(gslb.Options{Locate: s.locate})
 	s.store = newStore(opts.DeterministicUUIDs)
 	if err := s.seed(!opts.NoSeed); err != nil {
@@ -171,7 +188,9 @@ func New(opts Options) (*Server, error) {
 }
 
 // Start serves a new Server over TLS on a loopback port, as tests need it; stop it
-// with the returned server's Close. Host returns the address for the SDK.
+// with the returned server's Close. Host returns the address for the SDK. It
+// presents Options.Certificate, by default one DefaultCA issued (CAPEM
+// verifies it); SetCertificate replaces it.
 func Start(opts Options) (*Server, *httptest.Server, error) {
 	s, err := New(opts)
 	if err != nil {
@@ -180,6 +199,7 @@ func Start(opts Options) (*Server, *httptest.Server, error) {
 	srv := httptest.NewUnstartedServer(s)
 	// Faults drop connections on purpose; the server's complaints are noise.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.TLS = s.tlsConfig()
 	srv.StartTLS()
 	return s, srv, nil
 }

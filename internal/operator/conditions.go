@@ -66,7 +66,10 @@ func configConditions(state string, backendErr error, hold *plan.Hold) []metav1.
 		synced = condition(amkov1alpha1.ConditionSynced, false, amkov1alpha1.ReasonNotLeader, state)
 	case strings.HasPrefix(state, "error: issue in connecting to the controller API"):
 		reason := amkov1alpha1.ReasonBackendUnavailable
-		if errors.Is(backendErr, provider.ErrBadCredentials) {
+		switch {
+		case errors.Is(backendErr, provider.ErrUntrusted):
+			reason = amkov1alpha1.ReasonCertificateUntrusted
+		case errors.Is(backendErr, provider.ErrBadCredentials):
 			reason = amkov1alpha1.ReasonBadCredentials
 		}
 		synced = condition(amkov1alpha1.ConditionSynced, false, reason, state)

@@ -31,6 +31,8 @@ func TestConfigConditions(t *testing.T) {
 			"True/Accepted False/BadCredentials False/BadCredentials"},
 		{"error: issue in connecting to the controller API, x", fmt.Errorf("x: %w", provider.ErrUnavailable), nil,
 			"True/Accepted False/BackendUnavailable False/BackendUnavailable"},
+		{"error: issue in connecting to the controller API, x", fmt.Errorf("x: %w", provider.ErrUntrusted), nil,
+			"True/Accepted False/CertificateUntrusted False/CertificateUntrusted"},
 		{amkov1alpha1.GSLBConfigStateAnother, nil, nil, "False/Rejected False/Rejected False/Rejected"},
 		{"error: secret object doesn't exist x", nil, nil, "False/Rejected False/Rejected False/Rejected"},
 	} {

@@ -3,8 +3,11 @@
 package operator
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -52,6 +55,12 @@ type state struct {
 	defaultPKIKnown bool
 
 	clusters map[string]members.State // as last reported
+
+	// pinRecorded: the certificate the backend pinned is on the GSLBConfig
+	// (an empty annotation then means an operator cleared it).
+	pinRecorded bool
+	// pinAnnounced is the pin last announced by a ControllerNotVerified Event.
+	pinAnnounced string
 }
 
 // configPass selects and checks the GSLBConfig, writes the GSLBConfigs'
@@ -136,7 +145,13 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 
 	if needCheck {
 		leader, err := backend.Leading(ctx)
+		o.trustReport(ctx, gc, backend)
 		if err != nil {
+			if errors.Is(err, provider.ErrUntrusted) {
+				// Fixed by a new CA or pin: the annotation and the credentials
+				// Secret are watched, a caBundle object is read at each pass.
+				time.AfterFunc(untrustedRecheck, o.Poke)
+			}
 			return gc, &connectError{err}
 		}
 		o.mu.Lock()
@@ -145,9 +160,15 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		}
 		o.state.leader, o.state.checked = leader, time.Now()
 		o.mu.Unlock()
+	} else {
+		o.trustReport(ctx, gc, backend)
 	}
 	return gc, nil
 }
+
+// untrustedRecheck is how often a pass looks again for a new CA (a caBundle
+// object is not watched) while the controller's certificate is refused.
+const untrustedRecheck = 15 * time.Second
 
 // connectError is a failure to reach the controller at all, which AMKO
 // reports in the GSLBConfig's status.
@@ -186,19 +207,24 @@ func (o *Operator) setConfig(gc *amkov1alpha1.GSLBConfig) {
 // config. A new backend starts afresh: nothing observed, leadership and
 // references to be checked again.
 func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (provider.Provider, error) {
-	key, creds, err := o.backendKey(ctx, gc)
+	key, creds, ca, err := o.backendKey(ctx, gc)
 	if err != nil {
 		return nil, err
 	}
+	pin := ""
+	if gc.Spec.DNS == nil && len(ca) == 0 {
+		pin = gc.Annotations[amkov1alpha1.ControllerCertificateAnnotation]
+	}
 	o.mu.Lock()
-	current, currentKey := o.state.backend, o.state.configKey
+	current, currentKey, recorded := o.state.backend, o.state.configKey, o.state.pinRecorded
 	o.mu.Unlock()
-	if current != nil && currentKey == key {
+	if current != nil && currentKey == key && !pinChanged(current, pin, recorded) {
 		return current, nil
 	}
 	backend, err := o.opts.Providers(ctx, provider.Settings{
 		Config: gc, Credentials: creds, Prev: current, Timeout: o.opts.BackendTimeout,
 		ProbeScale: o.opts.ProbeScale, OnHealth: o.healthChanged, Log: o.log, Registerer: o.metrics.reg,
+		CABundle: ca, Pin: pin, OnPin: o.onPin(gc.Spec.GSLBLeader.ControllerIP),
 	})
 	if err != nil {
 		return nil, err
@@ -212,47 +238,221 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	o.state.backend, o.state.configKey = backend, key
 	o.state.observed, o.state.synced, o.state.checked, o.state.leader = nil, false, time.Time{}, false
 	o.state.defaultPKIKnown, o.state.cause = false, ""
+	o.state.pinRecorded = pin != ""
 	o.mu.Unlock()
 	o.loop.Reset() // a fixed configuration ends any backoff of the old one
 	return backend, nil
 }
 
 // backendKey identifies what the backend is built from, and returns the
-// controller's credentials. The credentials are part of the key, hashed, so
-// that a fixed password builds a new backend (which may log in again).
-func (o *Operator) backendKey(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (string, map[string][]byte, error) {
+// controller's credentials and CA bundle (nil: none given). The credentials
+// and the CA are part of the key, hashed, so that a fixed password or CA
+// builds a new backend (which may log in again). The pin is not: see
+// pinChanged.
+func (o *Operator) backendKey(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (string, map[string][]byte, []byte, error) {
 	h := sha256.New()
 	if gc.Spec.DNS != nil {
 		spec, err := json.Marshal(gc.Spec.DNS)
 		if err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		h.Write([]byte("dns\x00"))
 		h.Write(spec)
-		return hex.EncodeToString(h.Sum(nil)), nil, nil
+		return hex.EncodeToString(h.Sum(nil)), nil, nil, nil
 	}
 	leader := gc.Spec.GSLBLeader
 	if leader.ControllerIP == "" {
-		return "", nil, &provider.ConfigError{State: "error: invalid gslb config with controller IP " + leader.ControllerIP}
+		return "", nil, nil, &provider.ConfigError{State: "error: invalid gslb config with controller IP " + leader.ControllerIP}
 	}
 	if leader.Credentials == "" {
-		return "", nil, &provider.ConfigError{State: "error: invalid gslb config with leaderSecret " + leader.Credentials}
+		return "", nil, nil, &provider.ConfigError{State: "error: invalid gslb config with leaderSecret " + leader.Credentials}
 	}
 	var secret corev1.Secret
 	err := o.cache.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: leader.Credentials}, &secret)
 	if err != nil || len(secret.Data["username"]) == 0 {
-		return "", nil, &provider.ConfigError{State: "error: secret object doesn't exist " + leader.Credentials, Err: err}
+		return "", nil, nil, &provider.ConfigError{State: "error: secret object doesn't exist " + leader.Credentials, Err: err}
 	}
 	tenant := policy.DefaultTenant
 	if leader.Tenant != nil && *leader.Tenant != "" {
 		tenant = *leader.Tenant
 	}
+	ca, err := o.controllerCA(ctx, gc, &secret)
+	if err != nil {
+		return "", nil, nil, err
+	}
 	for _, part := range []string{"avi", leader.ControllerIP, leader.ControllerVersion, tenant, gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
-		string(secret.Data["username"]), string(secret.Data["password"])} {
+		string(secret.Data["username"]), string(secret.Data["password"]), string(ca)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)), secret.Data, nil
+	return hex.EncodeToString(h.Sum(nil)), secret.Data, ca, nil
+}
+
+// CAKey is the key of the credentials Secret that may hold the controller's
+// CA bundle, as AKO's avi-secret does: PEM, or base64 of PEM (what a value
+// given already encoded to a chart that encodes it again leaves).
+const CAKey = "certificateAuthorityData"
+
+// controllerCA is the CA bundle the controller's certificate must chain to:
+// the credentials Secret's certificateAuthorityData and the bundle
+// spec.gslbLeader.caBundle names, together; nil when neither is given. A CA
+// named but missing or unreadable refuses the configuration: it never falls
+// back to trust on first use.
+func (o *Operator) controllerCA(ctx context.Context, gc *amkov1alpha1.GSLBConfig, secret *corev1.Secret) ([]byte, error) {
+	var bundle []byte
+	if data := secret.Data[CAKey]; len(bytes.TrimSpace(data)) > 0 {
+		ca, err := caPEM(data)
+		if err != nil {
+			msg := fmt.Sprintf("error: invalid gslb config: the key %s of Secret %s/%s %v", CAKey, secret.Namespace, secret.Name, err)
+			return nil, &provider.ConfigError{State: msg, Err: err}
+		}
+		bundle = append(bundle, ca...)
+	}
+	ref := gc.Spec.GSLBLeader.CABundle
+	if ref == nil {
+		return bundle, nil
+	}
+	kind, key := ref.Kind, ref.Key
+	if kind == "" {
+		kind = "Secret"
+	}
+	if key == "" {
+		key = "ca.crt"
+	}
+	where := fmt.Sprintf("CA bundle %s %s/%s", kind, Namespace, ref.Name)
+	// Read at each pass, uncached: amko caches no ConfigMap, and as few
+	// Secrets as it can.
+	var data []byte
+	var err error
+	switch kind {
+	case "Secret":
+		var s corev1.Secret
+		if err = o.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: ref.Name}, &s); err == nil {
+			data = s.Data[key]
+		}
+	case "ConfigMap":
+		var cm corev1.ConfigMap
+		if err = o.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: ref.Name}, &cm); err == nil {
+			data = []byte(cm.Data[key])
+			if len(data) == 0 {
+				data = cm.BinaryData[key]
+			}
+		}
+	default:
+		return nil, &provider.ConfigError{State: "error: invalid gslb config: caBundle kind " + kind + " is neither Secret nor ConfigMap"}
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, &provider.ConfigError{State: "error: invalid gslb config: " + where + " doesn't exist", Err: err}
+	case err != nil:
+		return nil, fmt.Errorf("reading the %s: %w", where, err)
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil, &provider.ConfigError{State: "error: invalid gslb config: " + where + " has no key " + key}
+	}
+	ca, err := caPEM(data)
+	if err != nil {
+		return nil, &provider.ConfigError{State: fmt.Sprintf("error: invalid gslb config: the key %s of %s %v", key, where, err), Err: err}
+	}
+	return append(bundle, ca...), nil
+}
+
+// caPEM returns data as a PEM bundle holding at least one certificate: data
+// itself, or data decoded from base64.
+func caPEM(data []byte) ([]byte, error) {
+	data = bytes.TrimSpace(data)
+	if !bytes.Contains(data, []byte("-----BEGIN")) {
+		decoded, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(data), nil)))
+		if err != nil || !bytes.Contains(decoded, []byte("-----BEGIN")) {
+			return nil, errors.New("is neither a PEM certificate bundle nor base64 of one")
+		}
+		data = bytes.TrimSpace(decoded)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		return nil, errors.New("holds no PEM certificate")
+	}
+	// A copy: data may be the cache's own bytes.
+	out := make([]byte, 0, len(data)+1)
+	return append(append(out, data...), '\n'), nil
+}
+
+// trustReporter is what a controller backend says of its TLS trust (the Avi
+// provider): the operator imports no concrete provider.
+type trustReporter interface {
+	// Verified: the certificate chained to the CA given at the last handshake.
+	Verified() bool
+	// Pinned is the SHA-256 (hex) of the certificate pinned without a CA.
+	Pinned() string
+}
+
+// pinChanged reports whether the pin on the GSLBConfig (annotated; "" with
+// a CA) asks for another backend than current: an operator cleared the pin
+// or wrote another. The pin current took on first use and amko has not
+// recorded yet (or the cache has not seen recorded yet) is no change: the
+// pin is not part of the backend's key, so recording it rebuilds nothing.
+func pinChanged(current provider.Provider, annotated string, recorded bool) bool {
+	tr, ok := current.(trustReporter)
+	if !ok {
+		return false
+	}
+	switch held := tr.Pinned(); {
+	case annotated == held:
+		return false
+	case annotated == "" && !recorded:
+		return false
+	}
+	return true
+}
+
+// onPin is told by the backend of the certificate it pinned on first use;
+// the pass it asks for records the pin on the GSLBConfig.
+func (o *Operator) onPin(controller string) func(string) {
+	return func(sum string) {
+		o.log.Warn("no CA given: the controller's certificate is pinned on first use", "controller", controller, "sha256", sum)
+		o.Poke()
+	}
+}
+
+// trustReport sets amko_controller_tls_verified from the backend, and
+// records the certificate it pinned on first use in the GSLBConfig's
+// annotation (the active replica only), with a Warning Event once per pin.
+func (o *Operator) trustReport(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backend provider.Provider) {
+	tr, ok := backend.(trustReporter)
+	o.metrics.controllerTLS(ok && tr.Verified())
+	if !ok {
+		return
+	}
+	held := tr.Pinned()
+	if held == "" {
+		return
+	}
+	annotated := gc.Annotations[amkov1alpha1.ControllerCertificateAnnotation]
+	o.mu.Lock()
+	if annotated == held {
+		o.state.pinRecorded = true
+	}
+	write := annotated == "" && !o.state.pinRecorded
+	announce := o.state.pinAnnounced != held
+	o.mu.Unlock()
+	if !write || !o.active() {
+		return
+	}
+	patch := client.MergeFrom(gc.DeepCopy())
+	if gc.Annotations == nil {
+		gc.Annotations = map[string]string{}
+	}
+	gc.Annotations[amkov1alpha1.ControllerCertificateAnnotation] = held
+	if err := o.client.Patch(ctx, gc, patch); err != nil {
+		o.log.Warn("recording the controller's certificate pin", "name", gc.Name, "err", err)
+		return
+	}
+	if announce {
+		o.recorder.Event(gc, corev1.EventTypeWarning, "ControllerNotVerified", fmt.Sprintf(
+			"no CA given: the controller's certificate %s is pinned on first use; give a CA (spec.gslbLeader.caBundle or the credentials Secret's %s) to verify it",
+			held, CAKey))
+		o.mu.Lock()
+		o.state.pinAnnounced = held
+		o.mu.Unlock()
+	}
 }
 
 // membersKubeconfig is the gslb-members kubeconfig: GSLB_CONFIG when given,

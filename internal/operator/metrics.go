@@ -28,6 +28,7 @@ type Metrics struct {
 	members      *prometheus.GaugeVec
 	clusterUp    *prometheus.GaugeVec
 	probeChanges *prometheus.CounterVec
+	tlsVerified  prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them with reg (when not nil).
@@ -56,9 +57,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		probeChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amko_dns_member_health_changes_total", Help: "Members of the DNS backend that went down or came back up, by new state.",
 		}, []string{"state"}),
+		tlsVerified: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "amko_controller_tls_verified",
+			Help: "1 when the Avi Controller's certificate was verified against the CA given at the last connection; 0 when it is only pinned (no CA given), was refused, or there is no controller.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges)
+		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges, m.tlsVerified)
 	}
 	return m
 }
@@ -70,6 +75,15 @@ func (m *Metrics) change(r plan.Result) {
 	}
 	m.changes.WithLabelValues(string(r.Change.Op), string(r.Change.Kind), result).Inc()
 	m.request(string(r.Change.Op)+" "+string(r.Change.Kind), r.Err)
+}
+
+// controllerTLS sets amko_controller_tls_verified.
+func (m *Metrics) controllerTLS(verified bool) {
+	v := 0.0
+	if verified {
+		v = 1
+	}
+	m.tlsVerified.Set(v)
 }
 
 func (m *Metrics) probeChange(up bool) {

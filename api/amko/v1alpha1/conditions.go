@@ -18,8 +18,8 @@ const (
 	ConditionAccepted = "Accepted"
 	// ConditionSynced is True when the backend holds what the object asks for. It is
 	// False (or Unknown before the first pass) with a reason saying why not, such as
-	// ReasonBackendUnavailable, ReasonBadCredentials, ReasonNotLeader or
-	// ReasonDeletionHeld.
+	// ReasonBackendUnavailable, ReasonBadCredentials, ReasonCertificateUntrusted,
+	// ReasonNotLeader or ReasonDeletionHeld.
 	ConditionSynced = "Synced"
 	// ConditionReady is True when Accepted and Synced both are; otherwise it carries
 	// the reason and message of the first of them that is not True.
@@ -49,6 +49,9 @@ const (
 	// ReasonBadCredentials: the backend refused the credentials; amko does not log in
 	// again until they change.
 	ReasonBadCredentials = "BadCredentials"
+	// ReasonCertificateUntrusted: the controller's certificate does not chain to
+	// the CA given, or differs from the one pinned; amko sends it nothing.
+	ReasonCertificateUntrusted = "CertificateUntrusted"
 	// ReasonNotLeader: the controller amko talks to is not the GSLB leader.
 	ReasonNotLeader = "NotLeader"
 	// ReasonMaintenance: the backend is in maintenance mode and refuses writes.

@@ -37,8 +37,18 @@ type Config struct {
 	CreatedBy string
 	// Timeout bounds each request; default 120 s as in AMKO.
 	Timeout time.Duration
-	// Scheme is https (default) or http.
-	Scheme string
+	// CABundle is the PEM bundle the controller's certificate must chain to
+	// (and name Host); nil: trust on first use, against Pin. See tls.go.
+	CABundle []byte
+	// Pin is the SHA-256 (hex) of the controller's leaf certificate required
+	// without a CA; "": the first certificate seen is pinned.
+	Pin string
+	// OnPin is told, once, the SHA-256 (hex) of the certificate pinned on
+	// first use. It runs during the TLS handshake: it must not block.
+	OnPin func(sha256 string)
+	// ClearPin says how an operator clears the pin (a kubectl command), for
+	// the error a changed certificate gets.
+	ClearPin string
 	// LoginRetryInterval is how long after the controller refused the
 	// credentials no login is tried: every call fails at once with
 	// provider.ErrBadCredentials (accounts lock after a few failed logins).
@@ -56,11 +66,17 @@ type Provider struct {
 	cancel context.CancelFunc
 	// login is the gate every login passes, one at a time.
 	login chan struct{}
+	// trust checks the controller's certificate at every handshake.
+	trust *trust
 
 	mu      sync.Mutex
 	conns   map[string]*conn // by tenant; "*" reads every tenant
 	closed  bool
 	refused *credentialsError // the controller's last refusal of the credentials
+	// distrusted is the last refusal of the controller's certificate, which
+	// calls return without a handshake until distrustedUntil.
+	distrusted      *untrustedError
+	distrustedUntil time.Time
 }
 
 var (
@@ -82,11 +98,28 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.LoginRetryInterval <= 0 {
 		cfg.LoginRetryInterval = 5 * time.Minute
 	}
-	p := &Provider{cfg: cfg, login: make(chan struct{}, 1), conns: map[string]*conn{}}
-	p.http, p.transport = newHTTPClient(cfg.Timeout)
+	t, err := newTrust(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("avi: %w", err)
+	}
+	p := &Provider{cfg: cfg, login: make(chan struct{}, 1), conns: map[string]*conn{}, trust: t}
+	p.http, p.transport = newHTTPClient(cfg.Timeout, t.tlsConfig())
 	p.done, p.cancel = context.WithCancel(context.Background())
 	return p, nil
 }
+
+// Verified reports whether the controller's certificate was verified against
+// the CA bundle at the last handshake: false without a CA (pinned only), or
+// when the last verification failed.
+func (p *Provider) Verified() bool { return p.trust.verified.Load() }
+
+// Pinned is the SHA-256 (hex) of the controller certificate pinned without a
+// CA: Config.Pin, or the one first seen; "" with a CA or before any handshake.
+func (p *Provider) Pinned() string { return p.trust.Pinned() }
+
+// CloseIdleConnections closes the connections to the controller not in use:
+// the next request makes a new one, with a new handshake.
+func (p *Provider) CloseIdleConnections() { p.transport.CloseIdleConnections() }
 
 // Kind is "avi".
 func (p *Provider) Kind() string { return "avi" }

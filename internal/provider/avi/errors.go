@@ -179,8 +179,9 @@ func (e *credentialsError) Unwrap() error { return e.err }
 var errClosed = fmt.Errorf("the provider is closed: %w", provider.ErrUnavailable)
 
 // classify turns what an SDK call returned into the error the provider
-// returns: the caller's cancellation, the refusal of the credentials, a
-// controller refusal (*Error) or the controller's unavailability.
+// returns: the caller's cancellation, the refusal of the credentials, an
+// untrusted certificate, a controller refusal (*Error) or the controller's
+// unavailability.
 func (p *Provider) classify(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
@@ -200,6 +201,10 @@ func (p *Provider) classify(ctx context.Context, op string, err error) error {
 	}
 	if p.done.Err() != nil {
 		return fmt.Errorf("%s: %w", where, errClosed)
+	}
+	if ue := p.trust.untrusted(err); ue != nil {
+		p.distrust(ue)
+		return ue
 	}
 	if transportFailure(err) {
 		return &unavailableError{op: where, err: err}

@@ -197,14 +197,10 @@ func (p *Provider) logIn(c *conn, tenant string) error {
 	opts := []func(*session.AviSession) error{
 		session.SetPassword(p.cfg.Password),
 		session.SetTenant(tenant),
-		session.SetInsecure,
 		session.SetTimeout(p.cfg.Timeout),
 		session.DisableControllerStatusCheckOnFailure(true),
 		session.SetUserHeader(map[string]string{"X-Avi-UserAgent": "AMKO"}),
 		session.SetClient(doer{p: p, c: c}),
-	}
-	if p.cfg.Scheme == "http" {
-		opts = append(opts, session.SetScheme("http"))
 	}
 	client, err := clients.NewAviClient(p.cfg.Host, p.cfg.Username, opts...)
 	if err != nil {
@@ -226,6 +222,9 @@ func (p *Provider) logIn(c *conn, tenant string) error {
 func (p *Provider) call(ctx context.Context, tenant, op string, fn func(*session.AviSession) error) error {
 	if ce := p.refusal(); ce != nil {
 		return ce
+	}
+	if ue := p.distrustedNow(); ue != nil {
+		return ue
 	}
 	if err := ctx.Err(); err != nil {
 		return p.classify(ctx, op, err)
@@ -254,12 +253,12 @@ func (p *Provider) call(ctx context.Context, tenant, op string, fn func(*session
 	}
 }
 
-// newHTTPClient is the client every session of a provider sends through.
-func newHTTPClient(timeout time.Duration) (*http.Client, *http.Transport) {
+// newHTTPClient is the client every session of a provider sends through,
+// over TLS as tlsConfig says (see tls.go: never an unchecked certificate).
+func newHTTPClient(timeout time.Duration, tlsConfig *tls.Config) (*http.Client, *http.Transport) {
 	dial := min(timeout, 30*time.Second)
 	t := &http.Transport{
-		// As AMKO: the controller's certificate is not verified (session.SetInsecure).
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // AMKO's behaviour
+		TLSClientConfig:       tlsConfig,
 		DialContext:           (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   dial,
 		MaxIdleConnsPerHost:   8,
