@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -213,7 +214,7 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	}
 	pin := ""
 	if gc.Spec.DNS == nil && len(ca) == 0 {
-		pin = gc.Annotations[amkov1alpha1.ControllerCertificateAnnotation]
+		pin = annotatedPin(gc)
 	}
 	o.mu.Lock()
 	current, currentKey, recorded := o.state.backend, o.state.configKey, o.state.pinRecorded
@@ -403,6 +404,11 @@ func pinChanged(current provider.Provider, annotated string, recorded bool) bool
 	return true
 }
 
+// annotatedPin is the pin on the GSLBConfig, as the backend holds it.
+func annotatedPin(gc *amkov1alpha1.GSLBConfig) string {
+	return strings.ToLower(strings.TrimSpace(gc.Annotations[amkov1alpha1.ControllerCertificateAnnotation]))
+}
+
 // onPin is told by the backend of the certificate it pinned on first use;
 // the pass it asks for records the pin on the GSLBConfig.
 func (o *Operator) onPin(controller string) func(string) {
@@ -425,7 +431,7 @@ func (o *Operator) trustReport(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 	if held == "" {
 		return
 	}
-	annotated := gc.Annotations[amkov1alpha1.ControllerCertificateAnnotation]
+	annotated := annotatedPin(gc)
 	o.mu.Lock()
 	if annotated == held {
 		o.state.pinRecorded = true
