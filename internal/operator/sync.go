@@ -293,20 +293,25 @@ func (o *Operator) backendFailed(ctx context.Context, gc *amkov1alpha1.GSLBConfi
 	o.state.cause, o.state.lastErr = cause, err
 	o.mu.Unlock()
 	reason := "SyncFailed"
-	if errors.Is(err, provider.ErrBadCredentials) {
+	switch {
+	case errors.Is(err, provider.ErrBadCredentials):
 		reason = "BadCredentials"
+	case errors.Is(err, provider.ErrUntrusted):
+		reason = "ControllerUntrusted"
 	}
 	if changed {
 		o.recorder.Event(gc, corev1.EventTypeWarning, reason, err.Error())
 		o.log.Warn("GSLB backend failing", "reason", reason, "err", err)
 	}
 	var cerr *connectError
-	if errors.As(err, &cerr) || errors.Is(err, provider.ErrBadCredentials) || errors.Is(err, provider.ErrUnavailable) {
+	if errors.As(err, &cerr) || errors.Is(err, provider.ErrBadCredentials) || errors.Is(err, provider.ErrUntrusted) || errors.Is(err, provider.ErrUnavailable) {
 		o.setConfigStatus(ctx, gc, "error: issue in connecting to the controller API, "+err.Error())
 	}
-	if errors.Is(err, provider.ErrBadCredentials) {
-		// The backend logs in again only with new credentials: a pass can do
-		// nothing until the Secret or the GSLBConfig changes, which asks for one.
+	if errors.Is(err, provider.ErrBadCredentials) || errors.Is(err, provider.ErrUntrusted) {
+		// The backend logs in again only with new credentials, and trusts the
+		// controller only with a new CA or pin: a pass can do nothing until the
+		// Secret or the GSLBConfig changes, which asks for one (a caBundle
+		// object is looked at again every untrustedRecheck).
 		return nil
 	}
 	return err

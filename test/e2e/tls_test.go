@@ -195,10 +195,8 @@ func wantVerified(t *testing.T, reg *prometheus.Registry, want float64) {
 	})
 }
 
-// untrustedReasons are the Event reasons a refused certificate may be
-// reported with: ControllerUntrusted (SyncFailed before the operator's
-// backendFailed names the class).
-var untrustedReasons = []string{"ControllerUntrusted", "SyncFailed"}
+// untrustedReasons are the Event reasons a refused certificate is reported with.
+var untrustedReasons = []string{"ControllerUntrusted"}
 
 // noLoginFor checks for d that avisim gets no login (nor write) since t0.
 func noLoginFor(t *testing.T, t0 time.Time, d time.Duration) {
