@@ -73,6 +73,7 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		return nil, err
 	}
 	if len(list.Items) == 0 {
+		o.retainSecrets(nil)
 		o.setConfig(nil)
 		return nil, nil
 	}
@@ -88,6 +89,7 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 	for i := range items[1:] {
 		o.setConfigStatus(ctx, &items[1+i], amkov1alpha1.GSLBConfigStateAnother)
 	}
+	o.retainSecrets(gc)
 
 	if gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation] == "" && o.active() {
 		// The uuid names this amko's controller objects; keep it forever.
@@ -268,16 +270,18 @@ func (o *Operator) backendKey(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	if leader.Credentials == "" {
 		return "", nil, nil, &provider.ConfigError{State: "error: invalid gslb config with leaderSecret " + leader.Credentials}
 	}
-	var secret corev1.Secret
-	err := o.cache.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: leader.Credentials}, &secret)
-	if err != nil || len(secret.Data["username"]) == 0 {
+	secret, err := o.secrets.get(ctx, leader.Credentials)
+	if err == nil && len(secret.Data["username"]) == 0 {
+		err = errors.New("no username")
+	}
+	if err != nil {
 		return "", nil, nil, &provider.ConfigError{State: "error: secret object doesn't exist " + leader.Credentials, Err: err}
 	}
 	tenant := policy.DefaultTenant
 	if leader.Tenant != nil && *leader.Tenant != "" {
 		tenant = *leader.Tenant
 	}
-	ca, err := o.controllerCA(ctx, gc, &secret)
+	ca, err := o.controllerCA(ctx, gc, secret)
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -461,14 +465,27 @@ func (o *Operator) trustReport(ctx context.Context, gc *amkov1alpha1.GSLBConfig,
 	}
 }
 
+// retainSecrets stops watching the Secrets neither gc nor the members need:
+// a credentials Secret the GSLBConfig no longer names.
+func (o *Operator) retainSecrets(gc *amkov1alpha1.GSLBConfig) {
+	var names []string
+	if len(o.opts.MembersKubeconfig) == 0 {
+		names = append(names, MembersSecret)
+	}
+	if gc != nil && gc.Spec.DNS == nil && gc.Spec.GSLBLeader.Credentials != "" {
+		names = append(names, gc.Spec.GSLBLeader.Credentials)
+	}
+	o.secrets.retain(names...)
+}
+
 // membersKubeconfig is the gslb-members kubeconfig: GSLB_CONFIG when given,
 // else the gslb-config-secret Secret.
 func (o *Operator) membersKubeconfig(ctx context.Context) ([]byte, error) {
 	if len(o.opts.MembersKubeconfig) > 0 {
 		return o.opts.MembersKubeconfig, nil
 	}
-	var secret corev1.Secret
-	if err := o.cache.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: MembersSecret}, &secret); err != nil {
+	secret, err := o.secrets.get(ctx, MembersSecret)
+	if err != nil {
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", Namespace, MembersSecret, err)
 	}
 	data := secret.Data[MembersKey]

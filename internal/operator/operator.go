@@ -14,11 +14,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -93,8 +97,10 @@ type Operator struct {
 	cache    cache.Cache
 	recorder record.EventRecorder
 	members  *members.Registry
-	log      *slog.Logger
-	metrics  *Metrics
+	// secrets are the Secrets amko reads, each watched by name.
+	secrets *secretWatches
+	log     *slog.Logger
+	metrics *Metrics
 
 	// loop schedules the passes; fedLoop the federation's.
 	loop    *reconcile.Loop
@@ -166,9 +172,10 @@ func New(opts Options) (*Operator, error) {
 	}
 	ca, err := cache.New(opts.Config, cache.Options{
 		Scheme: opts.Scheme,
+		// No Secret: the few amko reads are watched one by one, by name
+		// (secretWatches); a read of another through the cache would list
+		// and watch them all.
 		ByObject: map[client.Object]cache.ByObject{
-			// Only avi-system's Secrets: the leader credentials and the kubeconfig.
-			&corev1.Secret{}:                       {Namespaces: map[string]cache.Config{Namespace: {}}},
 			&amkov1alpha1.GSLBConfig{}:             {Namespaces: map[string]cache.Config{Namespace: {}}},
 			&amkov1alpha2.GlobalDeploymentPolicy{}: {Namespaces: map[string]cache.Config{Namespace: {}}},
 			&amkov1alpha1.AMKOCluster{}:            {Namespaces: map[string]cache.Config{Namespace: {}}},
@@ -203,6 +210,7 @@ func New(opts Options) (*Operator, error) {
 			return reconcile.Backoff{Base: time.Second, Max: 10 * time.Second}
 		},
 	})
+	o.secrets = &secretWatches{cs: cs, log: opts.Log, onChange: func() { o.Poke(); o.pokeFederation() }}
 	o.members = members.New(members.Options{Scheme: opts.Scheme, OnChange: o.Poke, Log: opts.Log})
 	return o, nil
 }
@@ -296,7 +304,7 @@ func (o *Operator) Run(ctx context.Context) error {
 	for obj, f := range map[client.Object]func(){
 		&amkov1alpha1.GSLBConfig{}: both, &amkov1alpha2.GlobalDeploymentPolicy{}: both,
 		&amkov1alpha1.GSLBHostRule{}: both, &amkov1alpha1.AMKOCluster{}: both,
-		&corev1.Secret{}: both, &corev1.Namespace{}: poke,
+		&corev1.Namespace{}: poke,
 	} {
 		inf, err := o.cache.GetInformer(ctx, obj)
 		if err != nil {
@@ -308,6 +316,12 @@ func (o *Operator) Run(ctx context.Context) error {
 			DeleteFunc: func(any) { f() },
 		}
 		if _, err := inf.AddEventHandler(handler); err != nil {
+			return err
+		}
+	}
+	o.secrets.start(ctx)
+	if len(o.opts.MembersKubeconfig) == 0 {
+		if _, err := o.secrets.ensure(MembersSecret); err != nil {
 			return err
 		}
 	}
@@ -397,3 +411,143 @@ func ReadKubeconfigEnv() ([]byte, error) {
 	}
 	return []byte(v), nil
 }
+
+// secretWatches holds the only Secrets amko reads from a watch: each by name,
+// through its own informer listing and watching with the field selector
+// metadata.name=<name>, which RBAC authorizes against resourceNames. amko
+// caches no other Secret (Helm's release Secrets, other applications'). A
+// watch starts when its name is first read and stops when retain no longer
+// names it; its events poke both loops, so that a fixed credential or
+// kubeconfig takes effect at once.
+type secretWatches struct {
+	cs       kubernetes.Interface
+	onChange func()
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	ctx     context.Context // Run's; nil before
+	watches map[string]*secretWatch
+}
+
+type secretWatch struct {
+	inf  toolscache.SharedIndexInformer
+	stop context.CancelFunc
+	mu   sync.Mutex
+	err  error // the last list or watch error; a read before the first sync returns it
+}
+
+// secretSyncWait bounds how long a read waits for a new watch's first list.
+const secretSyncWait = 10 * time.Second
+
+// start lets watches run, under ctx.
+func (s *secretWatches) start(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctx = ctx
+}
+
+// ensure returns the watch of name, started if new.
+func (s *secretWatches) ensure(name string) (*secretWatch, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.watches[name]; w != nil {
+		return w, nil
+	}
+	if s.ctx == nil {
+		return nil, errors.New("the Secret watches are not running")
+	}
+	lw := toolscache.NewFilteredListWatchFromClient(s.cs.CoreV1().RESTClient(), "secrets", Namespace, func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+	})
+	w := &secretWatch{inf: toolscache.NewSharedIndexInformer(lw, &corev1.Secret{}, 0, toolscache.Indexers{})}
+	if err := w.inf.SetWatchErrorHandler(func(_ *toolscache.Reflector, err error) {
+		w.mu.Lock()
+		w.err = err
+		w.mu.Unlock()
+		s.log.Debug("watching a Secret", "secret", Namespace+"/"+name, "err", err)
+	}); err != nil {
+		return nil, err
+	}
+	f := s.onChange
+	if _, err := w.inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { f() }, UpdateFunc: func(any, any) { f() }, DeleteFunc: func(any) { f() },
+	}); err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(s.ctx)
+	w.stop = stop
+	if s.watches == nil {
+		s.watches = map[string]*secretWatch{}
+	}
+	s.watches[name] = w
+	go w.inf.RunWithContext(ctx)
+	s.log.Debug("watching a Secret", "secret", Namespace+"/"+name)
+	return w, nil
+}
+
+// get reads the Secret name from its watch, started if new; a missing Secret
+// is a NotFound error.
+func (s *secretWatches) get(ctx context.Context, name string) (*corev1.Secret, error) {
+	w, err := s.ensure(name)
+	if err != nil {
+		return nil, err
+	}
+	if !w.inf.HasSynced() {
+		deadline := time.NewTimer(secretSyncWait)
+		defer deadline.Stop()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for !w.inf.HasSynced() {
+			w.mu.Lock()
+			werr := w.err
+			w.mu.Unlock()
+			if werr != nil {
+				return nil, fmt.Errorf("watching Secret %s/%s: %w", Namespace, name, werr)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-deadline.C:
+				return nil, fmt.Errorf("watching Secret %s/%s: not synced after %v", Namespace, name, secretSyncWait)
+			case <-tick.C:
+			}
+		}
+	}
+	obj, ok, err := w.inf.GetStore().GetByKey(Namespace + "/" + name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, apierrors.NewNotFound(corev1.Resource("secrets"), name)
+	}
+	return obj.(*corev1.Secret).DeepCopy(), nil
+}
+
+// retain stops the watches of every Secret but names.
+func (s *secretWatches) retain(names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, w := range s.watches {
+		if !slices.Contains(names, name) {
+			w.stop()
+			delete(s.watches, name)
+			s.log.Debug("no longer watching a Secret", "secret", Namespace+"/"+name)
+		}
+	}
+}
+
+// names are the Secrets watched, sorted.
+func (s *secretWatches) names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.watches))
+	for name := range s.watches {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// WatchedSecrets names the Secrets of avi-system amko watches and holds, the
+// only ones it reads from a watch.
+func (o *Operator) WatchedSecrets() []string { return o.secrets.names() }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
@@ -330,6 +331,12 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 		}
 	}
 	await.Eventually(t, "DNS answers with both clusters' members", answers("127.0.0.41", "127.0.0.42"))
+	// The only Secret amko holds: gslb-config-secret (a DNS install names no
+	// credentials). A watch of all Secrets would be refused by the chart's
+	// resourceNames, and the refusal logged.
+	if got := op.WatchedSecrets(); !slices.Equal(got, []string{operator.MembersSecret}) {
+		t.Errorf("amko watches the Secrets %v, want only %s", got, operator.MembersSecret)
+	}
 	await.Eventually(t, "statuses written", func() error {
 		var gc amkov1alpha1.GSLBConfig
 		if err := leaderCluster.Client.Get(ctx, client.ObjectKey{Namespace: "avi-system", Name: "gc-1"}, &gc); err != nil {
@@ -449,6 +456,56 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 			}
 		}
 		t.Errorf("RBAC refused requests:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// amko-sa reads only the Secrets the chart's Role names: gslb-config-secret and
+// the credentials are allowed, by get and by a list or watch with their name as
+// field selector; a Helm release Secret, another Secret and the list of all are
+// refused.
+func TestAmkoSAReadsOnlyNamedSecrets(t *testing.T) {
+	ctx := context.Background()
+	c := set.Clusters[0]
+	install(t, c, render(t, "--set", "rbac.extraSecretNames[0]=my-ca"))
+	createMembersSecret(t, c)
+	for _, name := range []string{"sh.helm.release.v1.amko.v1", "unrelated", "my-ca"} {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "avi-system", Name: name}, Data: map[string][]byte{"k": []byte("v")}}
+		if err := c.Client.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		cleanup(t, c, s)
+	}
+	cs, err := kubernetes.NewForConfig(asAmkoSA(c.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := cs.CoreV1().Secrets("avi-system")
+	for _, name := range []string{operator.MembersSecret, "gslb-avi-secret", "my-ca"} {
+		if _, err := secrets.Get(ctx, name, metav1.GetOptions{}); err != nil {
+			t.Errorf("get Secret %s as amko-sa: %v", name, err)
+		}
+		byName := metav1.ListOptions{FieldSelector: "metadata.name=" + name}
+		if _, err := secrets.List(ctx, byName); err != nil {
+			t.Errorf("list Secret %s by name as amko-sa: %v", name, err)
+		}
+		byName.TimeoutSeconds = ptr(int64(1))
+		w, err := secrets.Watch(ctx, byName)
+		if err != nil {
+			t.Errorf("watch Secret %s by name as amko-sa: %v", name, err)
+		} else {
+			w.Stop()
+		}
+	}
+	for _, name := range []string{"sh.helm.release.v1.amko.v1", "unrelated"} {
+		if _, err := secrets.Get(ctx, name, metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("get Secret %s as amko-sa: %v, want forbidden", name, err)
+		}
+		if _, err := secrets.List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name}); !apierrors.IsForbidden(err) {
+			t.Errorf("list Secret %s by name as amko-sa: %v, want forbidden", name, err)
+		}
+	}
+	if _, err := secrets.List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("list all Secrets as amko-sa: %v, want forbidden", err)
 	}
 }
 
