@@ -41,8 +41,12 @@ import (
 	"github.com/amko-project/amko/test/clusters"
 )
 
-// amkoSA is the identity the chart's RBAC is bound to.
-const amkoSA = "system:serviceaccount:avi-system:amko-sa"
+// The chart's two identities: amkoSA, the pod's, and memberSA, the one other
+// clusters' amkos use through their gslb-members kubeconfig.
+const (
+	amkoSA   = "system:serviceaccount:avi-system:amko-sa"
+	memberSA = "system:serviceaccount:avi-system:amko-member"
+)
 
 // AMKO's own default values file renders AMKO's objects with AMKO's names and
 // meanings, and every object installs on a real API server.
@@ -55,6 +59,8 @@ func TestInstallWithAMKOValues(t *testing.T) {
 	for _, want := range []string{
 		"ServiceAccount/amko-sa", "Secret/gslb-avi-secret", "ClusterRole/amko-role", "ClusterRoleBinding/amko-binding",
 		"Role/amko-role", "RoleBinding/amko-binding", "Service/amko", "StatefulSet/amko",
+		"ServiceAccount/amko-member", "Secret/amko-member-token", "ClusterRole/amko-member-role",
+		"ClusterRoleBinding/amko-member-binding", "Role/amko-member-role", "RoleBinding/amko-member-binding",
 		"GSLBConfig/gc-1", "GlobalDeploymentPolicy/global-gdp", "AMKOCluster/amkocluster-federation",
 		"CustomResourceDefinition/gslbconfigs.amko.vmware.com", "CustomResourceDefinition/globaldeploymentpolicies.amko.vmware.com",
 		"CustomResourceDefinition/gslbhostrules.amko.vmware.com", "CustomResourceDefinition/amkoclusters.amko.vmware.com",
@@ -186,15 +192,21 @@ func (b *syncBuffer) String() string {
 }
 
 // asAmkoSAKubeconfig is the Set's kubeconfig with every context acting as
-// that cluster's amko-sa.
-func asAmkoSAKubeconfig(t *testing.T) []byte {
+// that cluster's amko-sa: what the pod runs as.
+func asAmkoSAKubeconfig(t *testing.T) []byte { return kubeconfigAs(t, amkoSA) }
+
+// asMemberKubeconfig is the Set's kubeconfig with every context acting as that
+// cluster's amko-member: a gslb-members kubeconfig.
+func asMemberKubeconfig(t *testing.T) []byte { return kubeconfigAs(t, memberSA) }
+
+func kubeconfigAs(t *testing.T, user string) []byte {
 	t.Helper()
 	kc, err := clientcmd.Load(set.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ai := range kc.AuthInfos {
-		ai.Impersonate = amkoSA
+		ai.Impersonate = user
 	}
 	data, err := clientcmd.Write(*kc)
 	if err != nil {
@@ -204,12 +216,12 @@ func asAmkoSAKubeconfig(t *testing.T) []byte {
 }
 
 // createMembersSecret creates gslb-config-secret in c, its gslb-members
-// kubeconfig acting as each cluster's amko-sa, for the test's duration.
+// kubeconfig acting as each cluster's amko-member, for the test's duration.
 func createMembersSecret(t *testing.T, c *clusters.Cluster) {
 	t.Helper()
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "avi-system", Name: operator.MembersSecret},
-		Data:       map[string][]byte{operator.MembersKey: asAmkoSAKubeconfig(t)},
+		Data:       map[string][]byte{operator.MembersKey: asMemberKubeconfig(t)},
 	}
 	if err := c.Client.Create(context.Background(), secret); err != nil {
 		t.Fatal(err)
@@ -217,19 +229,22 @@ func createMembersSecret(t *testing.T, c *clusters.Cluster) {
 	cleanup(t, c, secret)
 }
 
-// asAmkoSA is cfg acting as the chart's ServiceAccount.
-func asAmkoSA(cfg *rest.Config) *rest.Config {
+// asAmkoSA is cfg acting as the chart's ServiceAccount for the pod.
+func asAmkoSA(cfg *rest.Config) *rest.Config { return as(cfg, amkoSA) }
+
+func as(cfg *rest.Config, user string) *rest.Config {
 	c := rest.CopyConfig(cfg)
-	c.Impersonate = rest.ImpersonationConfig{UserName: amkoSA}
+	c.Impersonate = rest.ImpersonationConfig{UserName: user}
 	return c
 }
 
 // The minimal DNS values file installs a leader (cluster1) and a follower
 // (cluster2); amko then runs with nothing but the chart's RBAC, as amko-sa in
-// its own cluster and in the members (the gslb-members kubeconfig acts as each
-// member's amko-sa): it reads the Secrets, members and policies, federates to
-// the follower, writes statuses and Events, takes the Lease, and answers DNS.
-// Any refusal by RBAC fails the test.
+// its own cluster and as amko-member in the members (the gslb-members
+// kubeconfig acts as each member's amko-member, the leader's own cluster
+// included): it reads the Secrets, members and policies, federates to the
+// follower, writes statuses and Events, takes the Lease, and answers DNS. Any
+// refusal by RBAC fails the test.
 func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 	ctx := context.Background()
 	since := time.Now().Truncate(time.Second)
@@ -242,7 +257,7 @@ func TestInstallDNSAndRunUnderChartRBAC(t *testing.T) {
 		t.Errorf("amko-dns ports = %v, want UDP and TCP", ports)
 	}
 	for _, o := range leaderObjs {
-		if o.GetKind() == "Secret" {
+		if typ, _, _ := unstructured.NestedString(o.Object, "type"); o.GetKind() == "Secret" && typ != string(corev1.SecretTypeServiceAccountToken) {
 			t.Errorf("Secret %s rendered for a DNS install: no controller credentials are needed", o.GetName())
 		}
 	}

@@ -84,3 +84,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- $port -}}
 {{- end -}}
+
+{{/* The identity other clusters' amkos use here through gslb-members. */}}
+{{- define "amko.memberServiceAccountName" -}}
+{{- $m := .Values.memberServiceAccount | default dict -}}
+{{- default "amko-member" $m.name -}}
+{{- end -}}
