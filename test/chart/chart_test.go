@@ -9,6 +9,7 @@ package chart
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -325,6 +326,35 @@ func TestDNSLimitsRendered(t *testing.T) {
 		return
 	}
 	t.Error("no GSLBConfig rendered")
+}
+
+// The controller's CA reaches amko both ways AKO users give it: in the
+// credentials Secret, and as the GSLBConfig's caBundle reference.
+func TestControllerCARendered(t *testing.T) {
+	const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+	objs := render(t, "--set", "configs.gslbLeaderController=10.10.10.10,configs.controllerCABundle.kind=ConfigMap,"+
+		"configs.controllerCABundle.name=controller-ca", "--set-string", "gslbLeaderCredentials.certificateAuthorityData="+pem)
+	var gotRef, gotCA bool
+	for _, o := range objs {
+		switch {
+		case o.GetKind() == "GSLBConfig":
+			ref, _, _ := unstructured.NestedStringMap(o.Object, "spec", "gslbLeader", "caBundle")
+			gotRef = ref["kind"] == "ConfigMap" && ref["name"] == "controller-ca"
+			if !gotRef {
+				t.Errorf("spec.gslbLeader.caBundle %v", ref)
+			}
+		case o.GetKind() == "Secret" && o.GetName() == "gslb-avi-secret":
+			data, _, _ := unstructured.NestedStringMap(o.Object, "data")
+			ca, err := base64.StdEncoding.DecodeString(data["certificateAuthorityData"])
+			gotCA = err == nil && string(ca) == pem
+			if !gotCA {
+				t.Errorf("certificateAuthorityData %q (%v)", ca, err)
+			}
+		}
+	}
+	if !gotRef || !gotCA {
+		t.Errorf("rendered the caBundle reference: %v, the CA in the credentials Secret: %v", gotRef, gotCA)
+	}
 }
 
 // Replicas elect one active amko and keep one running through drains; the
