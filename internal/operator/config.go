@@ -151,8 +151,8 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		o.trustReport(ctx, gc, backend)
 		if err != nil {
 			if errors.Is(err, provider.ErrUntrusted) {
-				// Fixed by a new CA or pin: the annotation and the credentials
-				// Secret are watched, a caBundle object is read at each pass.
+				// Fixed by a new CA or pin: the annotation and the Secrets are
+				// watched, a caBundle ConfigMap is read again after this.
 				time.AfterFunc(untrustedRecheck, o.Poke)
 			}
 			return gc, &connectError{err}
@@ -325,24 +325,18 @@ func (o *Operator) controllerCA(ctx context.Context, gc *amkov1alpha1.GSLBConfig
 		key = "ca.crt"
 	}
 	where := fmt.Sprintf("CA bundle %s %s/%s", kind, Namespace, ref.Name)
-	// Read at each pass, uncached: amko caches no ConfigMap, and as few
-	// Secrets as it can.
 	var data []byte
 	var err error
 	switch kind {
 	case "Secret":
-		var s corev1.Secret
-		if err = o.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: ref.Name}, &s); err == nil {
+		// Watched by name like the credentials (a change asks for a pass),
+		// not read from the API server at every pass.
+		var s *corev1.Secret
+		if s, err = o.secrets.get(ctx, ref.Name); err == nil {
 			data = s.Data[key]
 		}
 	case "ConfigMap":
-		var cm corev1.ConfigMap
-		if err = o.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: ref.Name}, &cm); err == nil {
-			data = []byte(cm.Data[key])
-			if len(data) == 0 {
-				data = cm.BinaryData[key]
-			}
-		}
+		data, err = o.caConfigMap(ctx, ref.Name, key)
 	default:
 		return nil, &provider.ConfigError{State: "error: invalid gslb config: caBundle kind " + kind + " is neither Secret nor ConfigMap"}
 	}
@@ -359,6 +353,38 @@ func (o *Operator) controllerCA(ctx context.Context, gc *amkov1alpha1.GSLBConfig
 		return nil, &provider.ConfigError{State: fmt.Sprintf("error: invalid gslb config: the key %s of %s %v", key, where, err), Err: err}
 	}
 	return append(bundle, ca...), nil
+}
+
+// caConfigMapRead is a CA bundle ConfigMap as last read, so that passes,
+// which may run many times a second, read it at most every untrustedRecheck.
+// amko watches no ConfigMap: a change shows within that period.
+type caConfigMapRead struct {
+	name, key string
+	at        time.Time
+	data      []byte
+	err       error
+}
+
+// caConfigMap returns the key of the ConfigMap name in avi-system, read again
+// when the last read is older than untrustedRecheck. It is the pass
+// goroutine's own.
+func (o *Operator) caConfigMap(ctx context.Context, name, key string) ([]byte, error) {
+	if r := o.caRead; r.name == name && r.key == key && time.Since(r.at) < untrustedRecheck {
+		return r.data, r.err
+	}
+	var cm corev1.ConfigMap
+	err := o.client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: name}, &cm)
+	var data []byte
+	if err == nil {
+		data = []byte(cm.Data[key])
+		if len(data) == 0 {
+			data = cm.BinaryData[key]
+		}
+	}
+	if err == nil || apierrors.IsNotFound(err) {
+		o.caRead = caConfigMapRead{name: name, key: key, at: time.Now(), data: data, err: err}
+	}
+	return data, err
 }
 
 // caPEM returns data as a PEM bundle holding at least one certificate: data
@@ -474,6 +500,11 @@ func (o *Operator) retainSecrets(gc *amkov1alpha1.GSLBConfig) {
 	}
 	if gc != nil && gc.Spec.DNS == nil && gc.Spec.GSLBLeader.Credentials != "" {
 		names = append(names, gc.Spec.GSLBLeader.Credentials)
+	}
+	if gc != nil && gc.Spec.DNS == nil {
+		if ref := gc.Spec.GSLBLeader.CABundle; ref != nil && (ref.Kind == "" || ref.Kind == "Secret") {
+			names = append(names, ref.Name)
+		}
 	}
 	o.secrets.retain(names...)
 }

@@ -115,6 +115,8 @@ type Operator struct {
 	roleReason string
 	view       statusView // what Status reports
 	hold       *plan.Hold // deletions held by the guard, nil when none
+	// caRead is the CA bundle ConfigMap as last read (the pass goroutine's).
+	caRead caConfigMapRead
 	// lastPolicy is the effective policy of the last pass, for Explain.
 	lastPolicy *policy.Policy
 	// selecting is whether the GDP in effect selected anything at the last

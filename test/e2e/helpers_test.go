@@ -554,7 +554,7 @@ func (s *scenario) restartWithMetrics() *prometheus.Registry {
 	s.t.Helper()
 	s.stop()
 	reg := prometheus.NewRegistry()
-	_, s.stop = runAmko(s.t, operator.Options{Metrics: operator.NewMetrics(reg)})
+	amko, s.stop = runAmko(s.t, operator.Options{Metrics: operator.NewMetrics(reg)})
 	return reg
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,25 @@ func TestTLSVerifiedWithCA(t *testing.T) {
 	t.Cleanup(func() { changeGC(t, func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.GSLBLeader.CABundle = nil }) })
 	wantVerified(t, reg, 1)
 	await.Eventually(t, "synced with the CA of a ConfigMap", addApp(s, "tls-ca", "tls-ca-4", "10.61.0.4"))
+
+	// And in a Secret of its own, which amko watches by name.
+	caSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "controller-ca"},
+		Data: map[string][]byte{"ca.crt": avisim.CAPEM()}}
+	if err := leader().Client.Create(ctx, caSecret); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = leader().Client.Delete(context.Background(), caSecret) })
+	changeGC(t, func(gc *amkov1alpha1.GSLBConfig) {
+		gc.Spec.GSLBLeader.CABundle = &amkov1alpha1.CABundleRef{Kind: "Secret", Name: caSecret.Name}
+	})
+	await.Eventually(t, "synced with the CA of a Secret", addApp(s, "tls-ca", "tls-ca-5", "10.61.0.5"))
+	wantVerified(t, reg, 1)
+	await.Eventually(t, "the CA Secret is watched by name", func() error {
+		if got := amko.WatchedSecrets(); !slices.Contains(got, caSecret.Name) {
+			return fmt.Errorf("watched Secrets %v", got)
+		}
+		return nil
+	})
 }
 
 // A CA that did not issue the controller's certificate: amko says so in the
