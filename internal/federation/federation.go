@@ -275,21 +275,15 @@ func (f *Federator) Leaders(ctx context.Context, contexts []string) (leaders, un
 	}
 	found := make([]error, len(members))
 	isLeader := make([]bool, len(members))
-	var wg sync.WaitGroup
-	for i, m := range members {
-		wg.Go(func() {
-			mctx, cancel := context.WithTimeout(ctx, f.timeout)
-			defer cancel()
-			var list amkov1alpha1.AMKOClusterList
-			if found[i] = m.client.List(mctx, &list, client.InNamespace(Namespace)); found[i] != nil {
-				return
-			}
-			for _, ac := range list.Items {
-				isLeader[i] = isLeader[i] || ac.Spec.IsLeader
-			}
-		})
-	}
-	wg.Wait()
+	f.forEach(ctx, members, func(ctx context.Context, i int, m *member) {
+		var list amkov1alpha1.AMKOClusterList
+		if found[i] = m.client.List(ctx, &list, client.InNamespace(Namespace)); found[i] != nil {
+			return
+		}
+		for _, ac := range list.Items {
+			isLeader[i] = isLeader[i] || ac.Spec.IsLeader
+		}
+	})
 	for i, m := range members {
 		switch {
 		case found[i] != nil:
@@ -322,15 +316,9 @@ func sanity(ac *amkov1alpha1.AMKOCluster) error {
 func (f *Federator) validateAll(ctx context.Context, members []*member, version string) (valid []*member, errs, leaders []error) {
 	type outcome struct{ err, leader error }
 	out := make([]outcome, len(members))
-	var wg sync.WaitGroup
-	for i, m := range members {
-		wg.Go(func() {
-			mctx, cancel := context.WithTimeout(ctx, f.timeout)
-			defer cancel()
-			out[i].err, out[i].leader = validate(mctx, m, version)
-		})
-	}
-	wg.Wait()
+	f.forEach(ctx, members, func(ctx context.Context, i int, m *member) {
+		out[i].err, out[i].leader = validate(ctx, m, version)
+	})
 	for i, m := range members {
 		switch {
 		case out[i].leader != nil:
@@ -342,6 +330,20 @@ func (f *Federator) validateAll(ctx context.Context, members []*member, version 
 		}
 	}
 	return valid, errs, leaders
+}
+
+// forEach runs do on every member at once, each call bounded by the member
+// timeout, and returns when all have: a lost member costs a pass seconds.
+func (f *Federator) forEach(ctx context.Context, members []*member, do func(ctx context.Context, i int, m *member)) {
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Go(func() {
+			mctx, cancel := context.WithTimeout(ctx, f.timeout)
+			defer cancel()
+			do(mctx, i, m)
+		})
+	}
+	wg.Wait()
 }
 
 // validate checks one member's AMKOCluster, with AMKO's texts.

@@ -146,6 +146,20 @@ var membersSecretKey = client.ObjectKey{Namespace: clusters.Namespace, Name: clu
 
 // keepMembersSecret puts the gslb-members kubeconfig back as it is now at the
 // end of the test.
+// beginRotation configures amko for the controller and returns the cluster
+// whose connection settings change (cluster2) with the steps that change them;
+// the members Secret is restored at the end.
+func beginRotation(t *testing.T) (*clusters.Cluster, []rotationStep) {
+	t.Helper()
+	if err := set.ConfigureAMKO(context.Background(), host, amkoUUID); err != nil {
+		t.Fatal(err)
+	}
+	cl := set.Clusters[1]
+	steps := rotationSteps(t, cl)
+	keepMembersSecret(t)
+	return cl, steps
+}
+
 func keepMembersSecret(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
@@ -256,12 +270,7 @@ func watchClusterState(context string) (stop func() []string) {
 // serve, and its writes are the only ones.
 func TestRotationAvi(t *testing.T) {
 	ctx := context.Background()
-	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
-		t.Fatal(err)
-	}
-	cl := set.Clusters[1]
-	steps := rotationSteps(t, cl)
-	keepMembersSecret(t)
+	cl, steps := beginRotation(t)
 
 	var logs lockedBuffer
 	s := &scenario{t: t, ctx: ctx}
@@ -328,12 +337,7 @@ func TestRotationAvi(t *testing.T) {
 // settings, asked without pause.
 func TestRotationDNS(t *testing.T) {
 	ctx := context.Background()
-	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
-		t.Fatal(err)
-	}
-	cl := set.Clusters[1]
-	steps := rotationSteps(t, cl)
-	keepMembersSecret(t)
+	cl, steps := beginRotation(t)
 
 	var logs lockedBuffer
 	stop := startAmkoLogging(t, &logs)

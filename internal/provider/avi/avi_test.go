@@ -21,17 +21,8 @@ const createdBy = "amko-0b2b4e5a-8c1d-4a55-9f3e-0a1b2c3d4e5f"
 
 func newProvider(t *testing.T) (*avisim.Server, *avi.Provider) {
 	t.Helper()
-	sim, srv, err := avisim.Start(avisim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	p, err := avi.New(avi.Config{Host: avisim.Host(srv), Username: "admin", Password: "avi123", Version: "31.1.1", CreatedBy: createdBy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return sim, p
+	sim, host := startSim(t, avisim.Options{})
+	return sim, connect(t, avi.Config{Host: host, Password: "avi123"})
 }
 
 func service(name string, ratio uint32) *gslb.Service {

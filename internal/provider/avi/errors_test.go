@@ -24,12 +24,7 @@ const password = "Pa55-w0rd-n3ver-shown"
 // start serves a fresh emulator whose admin has password.
 func start(t *testing.T) (*avisim.Server, string) {
 	t.Helper()
-	sim, srv, err := avisim.Start(avisim.Options{Users: map[string]string{"admin": password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return sim, avisim.Host(srv)
+	return startSim(t, avisim.Options{Users: map[string]string{"admin": password}})
 }
 
 // connect returns a provider for host, closed at the end of the test.

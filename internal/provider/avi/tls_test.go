@@ -27,15 +27,25 @@ func startSim(t *testing.T, opts avisim.Options) (*avisim.Server, string) {
 	return sim, avisim.Host(srv)
 }
 
-func tlsProvider(t *testing.T, cfg avi.Config) *avi.Provider {
+// newCertificate is a certificate for the loopback addresses from a new CA:
+// the controller's certificate after a change.
+func newCertificate(t *testing.T) tls.Certificate {
 	t.Helper()
-	cfg.Username, cfg.Password, cfg.Version, cfg.CreatedBy = "admin", "avi123", "31.1.1", createdBy
-	p, err := avi.New(cfg)
+	ca, err := avisim.NewCA("a new CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
+	cert, err := ca.Issue(avisim.LoopbackHosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+func tlsProvider(t *testing.T, cfg avi.Config) *avi.Provider {
+	t.Helper()
+	cfg.Password = "avi123" // the emulator's default
+	return connect(t, cfg)
 }
 
 func TestVerifiedWithCA(t *testing.T) {
@@ -146,18 +156,11 @@ func TestTrustOnFirstUse(t *testing.T) {
 	}
 
 	// The controller's certificate changes: this provider refuses it.
-	ca, err := avisim.NewCA("a new CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue(avisim.LoopbackHosts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := newCertificate(t)
 	sim.SetCertificate(cert)
 	p2 := tlsProvider(t, avi.Config{Host: host, Pin: want, ClearPin: "run the command"})
 	sim.ClearJournal()
-	_, err = p2.Leading(context.Background())
+	_, err := p2.Leading(context.Background())
 	if !errors.Is(err, provider.ErrUntrusted) {
 		t.Fatalf("got %v, want ErrUntrusted", err)
 	}
@@ -186,14 +189,7 @@ func TestPinnedInstanceRefusesChange(t *testing.T) {
 	if _, err := p.Leading(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ca, err := avisim.NewCA("a new CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue(avisim.LoopbackHosts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := newCertificate(t)
 	sim.SetCertificate(cert)
 	// The open connection is kept; a fresh one must refuse the new certificate.
 	p.CloseIdleConnections()
