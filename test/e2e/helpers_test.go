@@ -202,14 +202,18 @@ type scenario struct {
 	stop     func()
 	services []string
 	quiets   int
+	// logs is amko's log over the scenario, restarts included: its end is
+	// printed when the test fails, so a failure under load can be read.
+	logs *lockedBuffer
 }
 
 // begin starts amko and sets the GlobalDeploymentPolicy. Cleanups run in reverse:
 // the objects are deleted first, then amko must remove the services, then it stops.
 func begin(t *testing.T, spec amkov1alpha2.GDPSpec) *scenario {
 	t.Helper()
-	s := &scenario{t: t, ctx: context.Background()}
-	s.stop = startAmko(t)
+	s := &scenario{t: t, ctx: context.Background(), logs: &lockedBuffer{}}
+	t.Cleanup(func() { s.printLogTail(200) }) // last: after every check
+	s.stop = startAmkoLogging(t, s.logs)
 	t.Cleanup(func() { s.stop() })
 	t.Cleanup(s.checkClean)
 	gdp(t, spec)
@@ -222,7 +226,16 @@ func begin(t *testing.T, spec amkov1alpha2.GDPSpec) *scenario {
 func (s *scenario) restart() {
 	s.t.Helper()
 	s.stop()
-	s.stop = startAmko(s.t)
+	s.stop = startAmkoLogging(s.t, s.logs)
+}
+
+// printLogTail prints the last n lines of amko's log when the test failed.
+func (s *scenario) printLogTail(n int) {
+	if !s.t.Failed() {
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(s.logs.String()), "\n")
+	s.t.Logf("the last %d lines of amko's log:\n%s", min(n, len(lines)), strings.Join(lines[max(0, len(lines)-n):], "\n"))
 }
 
 // track names GSLB services the scenario creates; they must be gone at its end.
