@@ -11,15 +11,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -28,7 +25,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -56,16 +52,25 @@ func main() {
 	}
 }
 
-// run runs amko until ctx ends; l, when not nil, replaces --listen (tests).
-// "status" as the first argument runs "amko status" instead.
-func run(ctx context.Context, args []string, l net.Listener) error {
+// listeners replace --listen and --health-listen where not nil (tests).
+type listeners struct{ Main, Health net.Listener }
+
+// run runs amko until ctx ends; given, when not nil, holds listeners to use
+// instead of the flags' (tests). "status" as the first argument runs
+// "amko status" instead.
+func run(ctx context.Context, args []string, given *listeners) error {
 	if len(args) > 0 && args[0] == "status" {
 		return runStatus(ctx, args[1:], os.Stdout)
 	}
 	fs := flag.NewFlagSet("amko", flag.ContinueOnError)
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster amko runs for; default: in-cluster, else $KUBECONFIG")
 	kubeContext := fs.String("context", "", "context in --kubeconfig")
-	listen := fs.String("listen", ":8080", "address of /healthz, /readyz, /metrics and /status")
+	listen := fs.String("listen", ":8443", "address of /metrics and /status: HTTPS, each request authenticated (TokenReview) and authorised (SubjectAccessReview for its path)")
+	healthListen := fs.String("health-listen", ":8081", "address of /healthz and /readyz, plain HTTP for the kubelet; empty: not served")
+	certFile := fs.String("tls-cert-file", "", "serving certificate of --listen (PEM), reloaded when it changes; default: self-signed at start")
+	keyFile := fs.String("tls-key-file", "", "key of --tls-cert-file (PEM)")
+	insecure := fs.Bool("insecure-endpoints", false,
+		"INSECURE, for local use only: serve /metrics, /status (and /healthz, /readyz) on --listen over plain HTTP with no authentication, so that anyone who reaches the port reads the controller's address, every service and member")
 	resync := fs.Duration("resync", 0, "period of the full comparison with the backend; default: the GSLBConfig's refreshInterval")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	leaderElect := fs.Bool("leader-elect", false, "elect one active amko among the replicas in this cluster with a Lease")
@@ -73,7 +78,7 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 	identity := fs.String("leader-elect-identity", os.Getenv("POD_NAME"), "this replica's name in the Lease; default $POD_NAME, else host name and process id")
 	noGHRFederation := fs.Bool("no-gslbhostrule-federation", false, "do not replicate GSLBHostRules to the federation's members")
 	logFile := fs.String("log-file", "", "also append the logs to this file (AMKO's logs on a persistent volume)")
-	profiling := fs.Bool("pprof", false, "serve Go's profiles at /debug/pprof/ on --listen (off by default: they are not authenticated)")
+	profiling := fs.Bool("pprof", false, "serve Go's profiles at /debug/pprof/ on --listen, behind the same authentication (off by default)")
 	deletionWindow := fs.Duration("deletion-window", plan.DefaultDeletionWindow,
 		"how long a pass that would delete more than --deletion-threshold of amko's GSLB services waits, so that a typo can be fixed first; 0 disables")
 	deletionThreshold := fs.Float64("deletion-threshold", plan.DefaultDeletionThreshold,
@@ -136,47 +141,40 @@ func run(ctx context.Context, args []string, l net.Listener) error {
 		return err
 	}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := op.Ready(); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	if *profiling {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ls := listeners{}
+	if given != nil {
+		ls = *given
 	}
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st := op.Status()
-		if q := r.URL.Query().Get("explain"); q != "" {
-			var err error
-			if st.Explain, err = op.Explain(r.Context(), q); err != nil {
-				st.ExplainError = err.Error()
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(st)
-	})
-	if l == nil {
-		if l, err = net.Listen("tcp", *listen); err != nil {
-			return err
+	if ls.Main == nil {
+		if ls.Main, err = net.Listen("tcp", *listen); err != nil {
+			return fmt.Errorf("--listen: %w", err)
 		}
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	defer func() {
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	log.Info("amko started", "listen", l.Addr().String())
+	if ls.Health == nil && *healthListen != "" {
+		if ls.Health, err = net.Listen("tcp", *healthListen); err != nil {
+			_ = ls.Main.Close()
+			return fmt.Errorf("--health-listen: %w", err)
+		}
+	}
+	srvs, err := newServers(ctx, cfg, endpointOptions{Insecure: *insecure, CertFile: *certFile, KeyFile: *keyFile, Pprof: *profiling},
+		ls, reg, op, logr.FromSlogHandler(handler))
+	if err != nil {
+		_ = ls.Main.Close()
+		if ls.Health != nil {
+			_ = ls.Health.Close()
+		}
+		return err
+	}
+	srvs.serve()
+	defer srvs.shutdown()
+	if *insecure {
+		log.Warn("--insecure-endpoints: /metrics and /status are served over plain HTTP to anyone who can reach " + ls.Main.Addr().String())
+	}
+	healthAddr := ""
+	if ls.Health != nil {
+		healthAddr = ls.Health.Addr().String()
+	}
+	log.Info("amko started", "listen", ls.Main.Addr().String(), "tls", !*insecure, "health", healthAddr)
 	if *leaderElect {
 		return runElected(ctx, cfg, *leaseNamespace, *identity, log, op)
 	}

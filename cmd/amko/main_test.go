@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ import (
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/operator"
+	"github.com/amko-project/amko/internal/statusreport"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/backend"
 	"github.com/amko-project/amko/test/clusters"
@@ -36,28 +38,52 @@ import (
 
 var set *clusters.Set
 
-func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 1, &set, clusters.Options{})) }
+// readerToken is a token of the ServiceAccount that may read amko's
+// /status and /metrics, as the chart makes it.
+var readerToken string
+
+// insecureClient trusts any certificate, amko's self-signed one included.
+var insecureClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+
+func TestMain(m *testing.M) {
+	os.Exit(clusters.Main(m, 1, &set, clusters.Options{Setup: func(ctx context.Context, s *clusters.Set) error {
+		var err error
+		readerToken, err = serviceAccountToken(ctx, s.Clusters[0], statusreport.DefaultReader, "/status", "/metrics")
+		return err
+	}}))
+}
 
 // replica runs amko with --leader-elect under identity until the returned
-// stop; base is its HTTP address.
+// stop; base is its HTTPS address.
 func replica(t *testing.T, identity string, extra ...string) (stop func(), base string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls := testListeners(t, "127.0.0.1")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context,
-			"--leader-elect", "--leader-elect-identity", identity}, extra...), l)
+			"--leader-elect", "--leader-elect-identity", identity}, extra...), ls)
 	}()
 	return func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("replica %s: %v", identity, err)
 		}
-	}, "http://" + l.Addr().String()
+	}, "https://" + ls.Main.Addr().String()
+}
+
+// testListeners are amko's two listeners on ip, on free ports.
+func testListeners(t *testing.T, ip string) *listeners {
+	t.Helper()
+	var ls listeners
+	var err error
+	if ls.Main, err = net.Listen("tcp", net.JoinHostPort(ip, "0")); err != nil {
+		t.Fatal(err)
+	}
+	if ls.Health, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	return &ls
 }
 
 func holder() (string, error) {
@@ -175,19 +201,17 @@ func nonLoopbackIP() string {
 	return ""
 }
 
-// startAmko runs amko (run) with its HTTP server on ip until the returned stop.
-func startAmko(t *testing.T, ip string) (net.Listener, func()) {
+// startAmko runs amko (run) with its HTTPS server on ip until the returned
+// stop.
+func startAmko(t *testing.T, ip string, extra ...string) (*listeners, func()) {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls := testListeners(t, ip)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context}, l)
+		done <- run(ctx, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context}, extra...), ls)
 	}()
-	return l, func() {
+	return ls, func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("amko: %v", err)
@@ -213,21 +237,46 @@ func statusCmd(args ...string) (string, error) {
 	return out.String(), err
 }
 
-// getStatus reads amko's /status at base.
+// getStatus reads amko's /status at base, as the chart's reader.
 func getStatus(base string) (*operator.Status, error) {
-	resp, err := http.Get(base + "/status")
+	body, err := get(base+"/status", readerToken)
+	if err != nil {
+		return nil, err
+	}
+	var st operator.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// get GETs u with token (none if empty), trusting any server certificate:
+// amko's is self-signed. A status other than 200 is an error that starts with
+// the code.
+func get(u, token string) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := insecureClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		return nil, fmt.Errorf("Content-Type %q", ct)
-	}
-	var st operator.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
 		return nil, err
 	}
-	return &st, nil
+	if resp.StatusCode != http.StatusOK {
+		return body, fmt.Errorf("%d: %s", resp.StatusCode, bytes.TrimSpace(body))
+	}
+	if ct := resp.Header.Get("Content-Type"); strings.HasSuffix(u, "/status") && ct != "application/json" {
+		return nil, fmt.Errorf("Content-Type %q", ct)
+	}
+	return body, nil
 }
 
 // amko in DNS mode reports, at /status, its service with one member whose
@@ -271,9 +320,9 @@ func TestStatus(t *testing.T) {
 	// The API server's service proxy refuses loopback endpoints: serve on the
 	// host's own address when it has one.
 	hostIP := nonLoopbackIP()
-	l, stop := startAmko(t, cmp.Or(hostIP, "127.0.0.1"))
+	ls, stop := startAmko(t, cmp.Or(hostIP, "127.0.0.1"))
 	defer stop()
-	base := "http://" + l.Addr().String()
+	base := "https://" + ls.Main.Addr().String()
 
 	var st *operator.Status
 	await.Eventually(t, "the service with one member up and one down at /status", func() error {
@@ -320,12 +369,12 @@ func TestStatus(t *testing.T) {
 	}
 
 	t.Run("addr", func(t *testing.T) {
-		out, err := statusCmd("--addr", base)
+		out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		checkTable(t, out)
-		if again, _ := statusCmd("--addr", base); again != out {
+		if again, _ := statusCmd("--addr", base, "--insecure-skip-tls-verify"); again != out {
 			t.Errorf("output changed between two runs:\n%s\n---\n%s", out, again)
 		}
 	})
@@ -340,7 +389,7 @@ func TestStatus(t *testing.T) {
 		var out string
 		await.Eventually(t, "amko status --explain names the selected and the left-out candidate", func() error {
 			var err error
-			if out, err = statusCmd("--addr", base, "--explain", fqdn); err != nil {
+			if out, err = statusCmd("--addr", base, "--insecure-skip-tls-verify", "--explain", fqdn); err != nil {
 				return fmt.Errorf("%v\n%s", err, out)
 			}
 			for _, re := range []*regexp.Regexp{
@@ -353,7 +402,7 @@ func TestStatus(t *testing.T) {
 			}
 			return nil
 		})
-		if out, err := statusCmd("--addr", base, "--explain", "default/status-down"); err != nil || !strings.Contains(out, "status-down") || strings.Contains(out, "status-up") {
+		if out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify", "--explain", "default/status-down"); err != nil || !strings.Contains(out, "status-down") || strings.Contains(out, "status-up") {
 			t.Errorf("explain by namespace/name: %v\n%s", err, out)
 		}
 		// An object AKO has not placed yet is no candidate at all: said so, with why.
@@ -363,7 +412,7 @@ func TestStatus(t *testing.T) {
 		}
 		defer deleteAll(t, c, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "status-unplaced"}})
 		await.Eventually(t, "explain names an object with no address", func() error {
-			out, err := statusCmd("--addr", base, "--explain", "default/status-unplaced")
+			out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify", "--explain", "default/status-unplaced")
 			if err != nil {
 				return fmt.Errorf("%v\n%s", err, out)
 			}
@@ -376,7 +425,7 @@ func TestStatus(t *testing.T) {
 	})
 
 	t.Run("json", func(t *testing.T) {
-		out, err := statusCmd("--addr", base, "-o", "json")
+		out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify", "-o", "json")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
@@ -395,14 +444,14 @@ func TestStatus(t *testing.T) {
 		if hostIP == "" {
 			t.Skip("no non-loopback address for the API server to proxy to")
 		}
-		lport := int32(l.Addr().(*net.TCPAddr).Port)
+		lport := int32(ls.Main.Addr().(*net.TCPAddr).Port)
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "amko-status-test"},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "amko", Image: "amko"}}}}
 		svcObj := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "amko"},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 8080, Protocol: corev1.ProtocolTCP}}}}
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "https", Port: 8443, Protocol: corev1.ProtocolTCP}}}}
 		addresses := []corev1.EndpointAddress{{IP: hostIP,
 			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: clusters.Namespace, Name: pod.Name}}}
-		ports := []corev1.EndpointPort{{Name: "http", Port: lport, Protocol: corev1.ProtocolTCP}}
+		ports := []corev1.EndpointPort{{Name: "https", Port: lport, Protocol: corev1.ProtocolTCP}}
 		// The API server's service proxy reads Endpoints, not EndpointSlices.
 		//lint:ignore SA1019 as said above
 		subsets := []corev1.EndpointSubset{{Addresses: addresses, Ports: ports}}
@@ -423,6 +472,15 @@ func TestStatus(t *testing.T) {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		checkTable(t, out)
+		// Without a token amko refuses, and amko status says so.
+		if out, err := statusCmd("--token-service-account", ""); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+			t.Errorf("without a token: %v\n%s", err, out)
+		}
+		// A reader whose token may not be asked for: amko status says which.
+		if out, err := statusCmd("--token-service-account", "no-such-reader"); err == nil ||
+			!strings.Contains(err.Error(), "asking for a token of ServiceAccount avi-system/no-such-reader") {
+			t.Errorf("with a missing reader: %v\n%s", err, out)
+		}
 	})
 
 	t.Run("unreachable", func(t *testing.T) {
@@ -480,9 +538,9 @@ func TestStatusAvi(t *testing.T) {
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret}},
 	)
 
-	l, stop := startAmko(t, "127.0.0.1")
+	ls, stop := startAmko(t, "127.0.0.1")
 	defer stop()
-	base := "http://" + l.Addr().String()
+	base := "https://" + ls.Main.Addr().String()
 	await.Eventually(t, "the GSLB service at /status", func() error {
 		st, err := getStatus(base)
 		if err != nil {
@@ -497,19 +555,14 @@ func TestStatusAvi(t *testing.T) {
 		}
 		return nil
 	})
-	resp, err := http.Get(base + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
+	body, err := get(base+"/status", readerToken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(body, []byte("avi123")) || bytes.Contains(body, []byte(clusters.ControllerSecret)) {
 		t.Errorf("/status reveals the controller's credentials: %s", body)
 	}
-	out, err := statusCmd("--addr", base)
+	out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

@@ -29,14 +29,20 @@ type statusReport struct {
 
 // runStatus prints the statuses of amko's custom resources in the local
 // cluster, then what the running amko reports at /status: the GSLB services,
-// their members and health. It only reads, and never reads Secrets.
+// their members and health. It only reads (and asks for a short-lived token
+// for /status), and never reads Secrets.
 func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("amko status", flag.ContinueOnError)
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster amko runs in; default: in-cluster, else $KUBECONFIG")
 	kubeContext := fs.String("context", "", "context in --kubeconfig")
 	namespace := fs.String("namespace", operator.Namespace, "namespace of amko and its configuration")
-	service := fs.String("service", "amko", "Service in --namespace whose port named http serves amko's /status")
-	addr := fs.String("addr", "", "amko's HTTP address, e.g. http://127.0.0.1:8080; default: through the API server's service proxy")
+	service := fs.String("service", "amko", "Service in --namespace in front of amko's /status")
+	port := fs.String("port", "https", "the Service's port, by name: https, or http for an amko run with --insecure-endpoints")
+	addr := fs.String("addr", "", "amko's address, e.g. https://127.0.0.1:8443; default: through the API server's service proxy")
+	reader := fs.String("token-service-account", statusreport.DefaultReader,
+		"ServiceAccount in --namespace whose short-lived token is shown to amko, asked for with your own credentials (create on serviceaccounts/token); empty: none")
+	caFile := fs.String("certificate-authority", "", "with --addr: the CA that signed amko's serving certificate")
+	insecureTLS := fs.Bool("insecure-skip-tls-verify", false, "with --addr: do not verify amko's certificate (its self-signed default)")
 	output := fs.String("o", "table", "output format: table or json")
 	timeout := fs.Duration("timeout", 30*time.Second, "bound on the whole command")
 	explain := fs.String("explain", "", `say why candidates are or are not selected: a host or GSLB service name, "namespace/name" or "cluster/namespace/name" of an Ingress, Service or Route, or "*" for all`)
@@ -65,7 +71,8 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("client for the local cluster: %w", err)
 	}
 	objects, objErr := statusreport.ReadObjects(ctx, c, *namespace)
-	st, amkoErr := statusreport.Fetch(ctx, cfg, *namespace, *service, *addr, *explain)
+	st, amkoErr := statusreport.Fetch(ctx, cfg, statusreport.FetchOptions{Namespace: *namespace, Service: *service, Port: *port,
+		Addr: *addr, Reader: *reader, CAFile: *caFile, Insecure: *insecureTLS, Explain: *explain})
 	if amkoErr != nil {
 		where := "Service " + *namespace + "/" + *service + " through the API server"
 		if *addr != "" {

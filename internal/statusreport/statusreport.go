@@ -3,24 +3,31 @@
 // Package statusreport reads and prints what "amko status" shows: the statuses
 // of amko's custom resources, and what a running amko reports at /status (its
 // role, backend, member clusters and GSLB services with their members and
-// health). It only reads, and never reads Secrets.
+// health). It only reads (and asks for a short-lived token to show amko), and
+// never reads Secrets.
 package statusreport
 
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -96,50 +103,136 @@ func ReadObjects(ctx context.Context, c client.Client, namespace string) ([]Obje
 	return out, errors.Join(errs...)
 }
 
-// Fetch reads amko's /status from addr, or else through the API
-// server's proxy to the Service's port named http, so that only the
-// kubeconfig's credentials are needed.
-func Fetch(ctx context.Context, cfg *rest.Config, namespace, service, addr, explain string) (*operator.Status, error) {
-	var body []byte
-	query := ""
-	var params map[string]string
-	if explain != "" {
-		query = "?" + url.Values{"explain": {explain}}.Encode()
-		params = map[string]string{"explain": explain}
+// TokenHeader carries the bearer token for amko's /status through the API
+// server's service proxy, which consumes the Authorization header itself.
+const TokenHeader = "X-Amko-Authorization"
+
+// DefaultReader is the ServiceAccount the chart gives the right to read
+// /status and /metrics, and whose tokens "amko status" asks for.
+const DefaultReader = "amko-status"
+
+// FetchOptions say where amko's /status is and how to be let in.
+type FetchOptions struct {
+	// Namespace, Service and Port name amko's Service and its port; scheme
+	// https unless the port is named http (--insecure-endpoints).
+	Namespace, Service, Port string
+	// Addr, when set, is amko's address, reached directly instead.
+	Addr string
+	// Reader is the ServiceAccount in Namespace whose short-lived token is
+	// presented, requested with the kubeconfig's own credentials; empty: none.
+	Reader string
+	// CAFile verifies amko's certificate when reached directly; Insecure skips
+	// that (the self-signed default).
+	CAFile   string
+	Insecure bool
+	// Explain asks why candidates are or are not selected.
+	Explain string
+}
+
+// tokenLifetime is how long a token asked for /status lasts: one command.
+const tokenLifetime = 10 * time.Minute
+
+// Fetch reads amko's /status, through the API server's service proxy (so that
+// the kubeconfig's credentials decide who may: get on services/proxy, and
+// create on the reader's serviceaccounts/token) or directly at o.Addr.
+func Fetch(ctx context.Context, cfg *rest.Config, o FetchOptions) (*operator.Status, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if addr != "" {
-		if !strings.Contains(addr, "://") {
-			addr = "http://" + addr
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(addr, "/")+"/status"+query, nil)
+	var token string
+	var tokenErr error
+	if o.Reader != "" {
+		exp := int64(tokenLifetime / time.Second)
+		tr, err := cs.CoreV1().ServiceAccounts(o.Namespace).CreateToken(ctx, o.Reader,
+			&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
 		if err != nil {
-			return nil, err
+			// Carry on: amko may serve without authentication; if not, its
+			// 401 is explained with this.
+			tokenErr = fmt.Errorf("asking for a token of ServiceAccount %s/%s: %w", o.Namespace, o.Reader, err)
+		} else {
+			token = "Bearer " + tr.Status.Token
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer func() { _ = resp.Body.Close() }()
-		if body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20)); err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
-		}
+	}
+	var body []byte
+	if o.Addr != "" {
+		body, err = fetchDirect(ctx, o, token)
 	} else {
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			return nil, err
+		scheme := "https"
+		if o.Port == "http" {
+			scheme = "http"
 		}
-		if body, err = cs.CoreV1().Services(namespace).ProxyGet("http", service, "http", "/status", params).DoRaw(ctx); err != nil {
-			return nil, err
+		req := cs.CoreV1().RESTClient().Get().Namespace(o.Namespace).Resource("services").
+			Name(scheme + ":" + o.Service + ":" + o.Port).SubResource("proxy").Suffix("status")
+		if o.Explain != "" {
+			req = req.Param("explain", o.Explain)
 		}
+		if token != "" {
+			req = req.SetHeader(TokenHeader, token)
+		}
+		body, err = req.DoRaw(ctx)
+		if err != nil && len(body) > 0 && !strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+			// amko's own refusal, passed on by the proxy: say it.
+			err = fmt.Errorf("%w: %s", err, strings.TrimSpace(string(body)))
+		}
+	}
+	if err != nil {
+		if tokenErr != nil && (apierrors.IsUnauthorized(err) || strings.Contains(err.Error(), "Unauthorized")) {
+			return nil, fmt.Errorf("%w (%v)", err, tokenErr)
+		}
+		return nil, err
 	}
 	var st operator.Status
 	if err := json.Unmarshal(body, &st); err != nil {
 		return nil, fmt.Errorf("decoding the answer: %w", err)
 	}
 	return &st, nil
+}
+
+// fetchDirect reads /status at o.Addr.
+func fetchDirect(ctx context.Context, o FetchOptions, token string) ([]byte, error) {
+	addr := o.Addr
+	if !strings.Contains(addr, "://") {
+		addr = "https://" + addr
+	}
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.Insecure} //nolint:gosec // asked for by --insecure-skip-tls-verify
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--certificate-authority: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--certificate-authority %s: no PEM certificate", o.CAFile)
+		}
+		tlsConfig.RootCAs = pool
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig, Proxy: http.ProxyFromEnvironment}}
+	defer hc.CloseIdleConnections()
+	u := strings.TrimSuffix(addr, "/") + "/status"
+	if o.Explain != "" {
+		u += "?" + url.Values{"explain": {o.Explain}}.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" && strings.HasPrefix(addr, "https://") {
+		req.Header.Set("Authorization", token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
 }
 
 // cell makes s fit one table cell: no tabs or line breaks, "-" when empty.

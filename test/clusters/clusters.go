@@ -57,6 +57,8 @@ type Options struct {
 	// OpenShift lists the clusters (by index, from 0) that serve OpenShift's
 	// Route API. amko, like AMKO, reads Routes instead of Ingresses there.
 	OpenShift []int
+	// Setup, when set, runs once the clusters are up, before the tests (Main).
+	Setup func(ctx context.Context, s *Set) error
 }
 
 // Cluster is one running member cluster.
@@ -278,7 +280,13 @@ func (s *Set) writeKubeconfig() error {
 //	func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 3, &set, clusters.Options{})) }
 func Main(m *testing.M, n int, set **Set, opts Options) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	s, err := Start(ctx, n, opts)
+	if err == nil && opts.Setup != nil {
+		if err = opts.Setup(ctx, s); err != nil {
+			_ = s.Stop()
+		}
+	}
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
