@@ -6,7 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
+	"maps"
+	"net"
 	"slices"
 	"strings"
 
@@ -15,7 +16,13 @@ import (
 )
 
 // The refusals below are AMKO's status strings verbatim (amko.md §1.2, §1.3),
-// including their typos, because users and scripts match on them.
+// including their typos, because users and scripts match on them, checked in
+// AMKO's order (GDPSanityChecks, ValidateGSLBHostRule) so that an object with
+// several faults reports the one AMKO reports. Admission (the CRDs) accepts
+// every object AMKO 2.2.1's CRDs accept; these checks are where such objects
+// are refused, as AMKO refuses them. A few checks AMKO does not make, for
+// values the controller refuses later (so AMKO reports the rule Accepted and
+// its service never updates), come after AMKO's, with texts in AMKO's style.
 
 // Controller looks up the GSLB leader's objects that a policy names. Without a
 // controller (the DNS backend) references are not checked.
@@ -55,15 +62,12 @@ func IsInvalid(err error) bool {
 // clusters and the controller, and returns the health monitor templates it
 // names, resolved.
 func ValidateGDP(ctx context.Context, spec *amkov1alpha2.GDPSpec, clusters []string, tenant string, ctrl Controller) (map[string]Template, error) {
-	for k, v := range spec.MatchRules.AppSelector.Label {
-		if k == "" || v == "" {
-			return nil, invalid("label value is missing for key %s for appSelector", k)
-		}
+	if msg := labelError(spec.MatchRules.AppSelector.Label); msg != "" {
+		return nil, invalid("%s for appSelector", msg)
 	}
-	for k, v := range spec.MatchRules.NamespaceSelector.Label {
-		if k == "" || v == "" {
-			return nil, invalid("label key is missing for value %s%s", v, "for namespaceSelector")
-		}
+	if msg := labelError(spec.MatchRules.NamespaceSelector.Label); msg != "" {
+		// AMKO's text has no space before "for" here.
+		return nil, invalid("%sfor namespaceSelector", msg)
 	}
 	for _, mc := range spec.MatchClusters {
 		if !slices.Contains(clusters, mc.Cluster) {
@@ -113,23 +117,46 @@ func ValidateGDP(ctx context.Context, spec *amkov1alpha2.GDPSpec, clusters []str
 	return templates, nil
 }
 
+// Texts of the GSLBHostRule refusals amko makes and AMKO does not: the
+// controller would refuse the GSLB service instead, which AMKO reports nowhere.
+const (
+	// MsgThirdPartyPublicIP: AMKO sends a third-party member's public IP as is.
+	MsgThirdPartyPublicIP = "Invalid public IP for thirdPartyMember site %s,%s GSLBHostRule (expecting IP address)"
+	// MsgPriority: AMKO's CRD sets no maximum on a GSLBHostRule's priority;
+	// the controller's pools take 0 to 100.
+	MsgPriority = "priority %d for %s must be between 0 and 100 for %s GSLBHostRule"
+)
+
 // ValidateHostRule checks the GSLBHostRule name against the GSLBConfig's member
 // clusters and the controller, and returns the templates it names, resolved.
 func ValidateHostRule(ctx context.Context, name string, spec *amkov1alpha1.GSLBHostRuleSpec, clusters []string, tenant string, ctrl Controller) (map[string]Template, error) {
 	if spec.Fqdn == "" {
 		return nil, invalid("GSFqdn missing for %s GSLBHostRule", name)
 	}
-	if sp := spec.SitePersistence; sp != nil && sp.Enabled {
-		if err := mustExist(ctx, ctrl, "applicationpersistenceprofile", tenant, sp.ProfileRef,
-			invalid("SitePersistence Profile %s error for %s GSLBHostRule", sp.ProfileRef, name)); err != nil {
-			return nil, err
-		}
-		if sp.PKIProfileRef != nil {
-			if err := mustExist(ctx, ctrl, "pkiprofile", tenant, *sp.PKIProfileRef,
-				invalid("PKI Profile %s error for %s GSLBHostRule", *sp.PKIProfileRef, name)); err != nil {
+	if sp := spec.SitePersistence; sp != nil {
+		if sp.Enabled {
+			notFound := invalid("SitePersistence Profile %s error for %s GSLBHostRule", sp.ProfileRef, name)
+			// AMKO looks an empty name up too; no profile has one.
+			if sp.ProfileRef == "" {
+				return nil, notFound
+			}
+			if err := mustExist(ctx, ctrl, "applicationpersistenceprofile", tenant, sp.ProfileRef, notFound); err != nil {
 				return nil, err
 			}
 		}
+		// AMKO checks the PKI profile whether or not persistence is enabled.
+		if ref := sp.PKIProfileRef; ref != nil {
+			notFound := invalid("PKI Profile %s error for %s GSLBHostRule", *ref, name)
+			if *ref == "" {
+				return nil, notFound
+			}
+			if err := mustExist(ctx, ctrl, "pkiprofile", tenant, *ref, notFound); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if msg := poolAlgorithmError(spec.PoolAlgorithmSettings); msg != "" {
+		return nil, invalid("Invalid Pool Algorithm: %s", msg)
 	}
 	if len(spec.ThirdPartyMembers) > 0 {
 		var sites []string
@@ -140,12 +167,21 @@ func ValidateHostRule(ctx context.Context, name string, spec *amkov1alpha1.GSLBH
 			}
 		}
 		for _, m := range spec.ThirdPartyMembers {
-			if _, err := netip.ParseAddr(m.VIP); err != nil {
+			if !isIP(m.VIP) {
 				return nil, invalid("Invalid VIP for thirdPartyMember site %s,%s GSLBHostRule (expecting IP address)", m.Site, name)
 			}
-			if ctrl != nil && !slices.Contains(sites, m.Site) {
+			// Without a controller any named site is one; an unnamed one is none.
+			if m.Site == "" || ctrl != nil && !slices.Contains(sites, m.Site) {
 				return nil, invalid("ThirdPartyMember site %s does not exist for %s GSLBHostRule", m.Site, name)
 			}
+		}
+	}
+	for _, p := range spec.PublicIP {
+		if !slices.Contains(clusters, p.Cluster) {
+			return nil, invalid("cluster %s in Public IP  not present in GSLBConfig", p.Cluster)
+		}
+		if !isIP(p.IP) {
+			return nil, invalid("Invalid IP for site %s,%s GSLBHostRule (expecting IP address)", p.Cluster, name)
 		}
 	}
 	templates, err := checkMonitors(ctx, ctrl, tenant, spec.HealthMonitorRefs, spec.HealthMonitorTemplate,
@@ -154,21 +190,41 @@ func ValidateHostRule(ctx context.Context, name string, spec *amkov1alpha1.GSLBH
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range spec.PublicIP {
-		if !slices.Contains(clusters, p.Cluster) {
-			return nil, invalid("cluster %s in Public IP  not present in GSLBConfig", p.Cluster)
-		}
-		if _, err := netip.ParseAddr(p.IP); err != nil {
-			return nil, invalid("Invalid IP for site %s,%s GSLBHostRule (expecting IP address)", p.Cluster, name)
-		}
-	}
-	if msg := poolAlgorithmError(spec.PoolAlgorithmSettings); msg != "" {
-		return nil, invalid("Invalid Pool Algorithm: %s", msg)
-	}
 	if msg := downResponseError(spec.DownResponse); msg != "" {
 		return nil, invalid("%s", msg)
 	}
+	// amko's own checks, after AMKO's.
+	for _, m := range spec.ThirdPartyMembers {
+		if m.PublicIP != "" && !isIP(m.PublicIP) {
+			return nil, invalid(MsgThirdPartyPublicIP, m.Site, name)
+		}
+	}
+	for _, ts := range spec.TrafficSplit {
+		if ts.Priority != nil && *ts.Priority > 100 {
+			return nil, invalid(MsgPriority, *ts.Priority, ts.Cluster, name)
+		}
+	}
 	return templates, nil
+}
+
+// isIP is AMKO's address check (net.ParseIP), which netip.ParseAddr is not
+// quite: that one also takes an IPv6 zone ("fe80::1%eth0").
+func isIP(s string) bool { return net.ParseIP(s) != nil }
+
+// labelError is AMKO's check of a selector's labels (validLabel), "" when
+// valid. AMKO's texts swap key and value, and so name the empty string.
+func labelError(labels map[string]string) string {
+	// Sorted, so that a map with several faults always reports the same one
+	// (AMKO's map order is random).
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		if k == "" {
+			return "label value is missing for key " + k
+		}
+		if labels[k] == "" {
+			return "label key is missing for value " + labels[k]
+		}
+	}
+	return ""
 }
 
 // checkMonitors validates health monitor references (federated monitors that
@@ -227,14 +283,17 @@ func mustExist(ctx context.Context, ctrl Controller, kind, tenant, name string, 
 }
 
 // poolAlgorithmError is AMKO's check of pool algorithm settings
-// (isGslbPoolAlgorithmValid); "" when valid.
+// (isGslbPoolAlgorithmValid); "" when valid. As AMKO's, it refuses settings
+// with no lbAlgorithm ("unsupported lbAlgorithm ") and takes a top-level
+// hashMask with GSLB_ALGORITHM_GEO (the model ignores it, as AMKO's controller
+// does: only the fallback's mask is used).
 func poolAlgorithmError(p *amkov1alpha1.PoolAlgorithmSettings) string {
 	if p == nil {
 		return ""
 	}
 	algo := p.LBAlgorithm
 	switch algo {
-	case "", amkov1alpha1.PoolAlgorithmRoundRobin, amkov1alpha1.PoolAlgorithmTopology:
+	case amkov1alpha1.PoolAlgorithmRoundRobin, amkov1alpha1.PoolAlgorithmTopology:
 		if p.FallbackAlgorithm != nil {
 			return fmt.Sprintf("geoFallback not allowed for %s", algo)
 		}
@@ -252,9 +311,6 @@ func poolAlgorithmError(p *amkov1alpha1.PoolAlgorithmSettings) string {
 		fb := p.FallbackAlgorithm
 		if fb == nil {
 			return "geoFallback has to be set for Geo, available choices: RoundRobin, ConsistentHash"
-		}
-		if p.HashMask != nil {
-			return fmt.Sprintf("hashMask not allowed for %s", algo)
 		}
 		switch fb.LBAlgorithm {
 		case "GSLB_ALGORITHM_ROUND_ROBIN":
@@ -283,7 +339,7 @@ func downResponseError(d *amkov1alpha1.DownResponse) string {
 		if d.FallbackIP == "" {
 			return fmt.Sprintf("Fallback IP is required for %s", d.Type)
 		}
-		if _, err := netip.ParseAddr(d.FallbackIP); err != nil {
+		if !isIP(d.FallbackIP) {
 			return fmt.Sprintf("Fallback IP %s is not valid", d.FallbackIP)
 		}
 		return ""

@@ -90,6 +90,78 @@ func TestValidateGDP(t *testing.T) {
 		{"fallback IP not allowed", func(s *amkov1alpha2.GDPSpec) {
 			s.DownResponse = &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseNone, FallbackIP: "10.0.0.1"}
 		}, "invalid down response configuration: Fallback IP is not allowed for GSLB_SERVICE_DOWN_RESPONSE_NONE"},
+		{"fallback IP not an IP", func(s *amkov1alpha2.GDPSpec) {
+			s.DownResponse = &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseFallbackIP, FallbackIP: "10.1.1"}
+		}, "invalid down response configuration: Fallback IP 10.1.1 is not valid"},
+		{"fallback IP with a zone", func(s *amkov1alpha2.GDPSpec) {
+			s.DownResponse = &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseFallbackIP, FallbackIP: "fe80::1%eth0"}
+		}, "invalid down response configuration: Fallback IP fe80::1%eth0 is not valid"},
+		{"IPv6 fallback IP", func(s *amkov1alpha2.GDPSpec) {
+			s.DownResponse = &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseFallbackIP, FallbackIP: "2001:db8::1"}
+		}, ""},
+
+		// AMKO's label texts swap key and value (validLabel), and the
+		// namespaceSelector one has no space before "for".
+		{"empty app label value", func(s *amkov1alpha2.GDPSpec) { s.MatchRules.AppSelector.Label = map[string]string{"app": ""} },
+			"label key is missing for value  for appSelector"},
+		{"empty app label key", func(s *amkov1alpha2.GDPSpec) { s.MatchRules.AppSelector.Label = map[string]string{"": "gslb"} },
+			"label value is missing for key  for appSelector"},
+		{"empty namespace label value", func(s *amkov1alpha2.GDPSpec) { s.MatchRules.NamespaceSelector.Label = map[string]string{"ns": ""} },
+			"label key is missing for value for namespaceSelector"},
+		{"empty namespace label key", func(s *amkov1alpha2.GDPSpec) { s.MatchRules.NamespaceSelector.Label = map[string]string{"": "gslb"} },
+			"label value is missing for key for namespaceSelector"},
+		{"labels", func(s *amkov1alpha2.GDPSpec) {
+			s.MatchRules.AppSelector.Label, s.MatchRules.NamespaceSelector.Label = map[string]string{"app": "gslb"}, map[string]string{"ns": "gslb"}
+		}, ""},
+
+		// isGslbPoolAlgorithmValid, every branch.
+		{"no algorithm", func(s *amkov1alpha2.GDPSpec) { s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{} },
+			"invalid pool algorithm: unsupported lbAlgorithm "},
+		{"round robin with hashMask", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmRoundRobin, HashMask: ptr(8)}
+		}, "invalid pool algorithm: hashMask not allowed for GSLB_ALGORITHM_ROUND_ROBIN"},
+		{"topology with geoFallback", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmTopology,
+				FallbackAlgorithm: &amkov1alpha1.GeoFallback{LBAlgorithm: "GSLB_ALGORITHM_ROUND_ROBIN"}}
+		}, "invalid pool algorithm: geoFallback not allowed for GSLB_ALGORITHM_TOPOLOGY"},
+		{"consistent hash with geoFallback", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmConsistentHash, HashMask: ptr(8),
+				FallbackAlgorithm: &amkov1alpha1.GeoFallback{LBAlgorithm: "GSLB_ALGORITHM_ROUND_ROBIN"}}
+		}, "invalid pool algorithm: geoFallback is not allowed with ConsistentHash"},
+		{"geoFallback without algorithm", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmGeo, FallbackAlgorithm: &amkov1alpha1.GeoFallback{HashMask: ptr(8)}}
+		}, "invalid pool algorithm: unsupported algorithm  for geoFallback"},
+		{"round robin fallback with hashMask", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmGeo,
+				FallbackAlgorithm: &amkov1alpha1.GeoFallback{LBAlgorithm: "GSLB_ALGORITHM_ROUND_ROBIN", HashMask: ptr(8)}}
+		}, "invalid pool algorithm: hashMask is not allowed with GSLB_ALGORITHM_ROUND_ROBIN as geoFallback algorithm"},
+		{"consistent hash fallback without hashMask", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmGeo,
+				FallbackAlgorithm: &amkov1alpha1.GeoFallback{LBAlgorithm: "GSLB_ALGORITHM_CONSISTENT_HASH"}}
+		}, "invalid pool algorithm: hashMask is required for GSLB_ALGORITHM_CONSISTENT_HASH as the geoFallback algorithm"},
+		// AMKO does not check a top-level hashMask with GEO.
+		{"geo with hashMask", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmGeo, HashMask: ptr(8),
+				FallbackAlgorithm: &amkov1alpha1.GeoFallback{LBAlgorithm: "GSLB_ALGORITHM_CONSISTENT_HASH", HashMask: ptr(16)}}
+		}, ""},
+		{"consistent hash", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmConsistentHash, HashMask: ptr(31)}
+		}, ""},
+
+		// AMKO takes a cluster named twice (the first entry counts).
+		{"duplicate clusters", func(s *amkov1alpha2.GDPSpec) {
+			s.MatchClusters = append(s.MatchClusters, s.MatchClusters[0])
+			s.TrafficSplit = append(s.TrafficSplit, s.TrafficSplit[0])
+		}, ""},
+		// AMKO's order: the first fault it meets is the one reported.
+		{"order: traffic split before monitors", func(s *amkov1alpha2.GDPSpec) {
+			s.TrafficSplit[0].Weight = 0
+			s.HealthMonitorRefs, s.HealthMonitorTemplate = []string{"tpl"}, ptr("tpl")
+		}, "traffic weight 0 must be between 1 and 20"},
+		{"order: pool algorithm before down response", func(s *amkov1alpha2.GDPSpec) {
+			s.PoolAlgorithmSettings = &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmGeo}
+			s.DownResponse = &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseFallbackIP}
+		}, "invalid pool algorithm: geoFallback has to be set for Geo, available choices: RoundRobin, ConsistentHash"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,7 +205,55 @@ func TestValidateHostRule(t *testing.T) {
 		{"public IP", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", PublicIP: []amkov1alpha1.PublicIPElem{{Cluster: "cluster1-admin", IP: "x"}}},
 			"Invalid IP for site cluster1-admin,ghr GSLBHostRule (expecting IP address)"},
 		{"pool algorithm", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", PoolAlgorithmSettings: &amkov1alpha1.PoolAlgorithmSettings{HashMask: ptr(8)}},
-			"Invalid Pool Algorithm: hashMask not allowed for "},
+			"Invalid Pool Algorithm: unsupported lbAlgorithm "},
+		{"geo without fallback", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", PoolAlgorithmSettings: &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmGeo}},
+			"Invalid Pool Algorithm: geoFallback has to be set for Geo, available choices: RoundRobin, ConsistentHash"},
+		{"fallback IP missing", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", DownResponse: &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseFallbackIP}},
+			"Fallback IP is required for GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP"},
+		{"fallback IP not allowed", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", DownResponse: &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseEmpty, FallbackIP: "10.0.0.1"}},
+			"Fallback IP is not allowed for GSLB_SERVICE_DOWN_RESPONSE_EMPTY"},
+
+		// Site persistence: every field optional at admission; AMKO's
+		// runtime texts for what is wrong.
+		{"empty site persistence", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", SitePersistence: &amkov1alpha1.SitePersistence{}}, ""},
+		{"enabled without profile", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", SitePersistence: &amkov1alpha1.SitePersistence{Enabled: true}},
+			"SitePersistence Profile  error for ghr GSLBHostRule"},
+		{"enabled with profile", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", SitePersistence: &amkov1alpha1.SitePersistence{Enabled: true, ProfileRef: "gap-1"}}, ""},
+		{"PKI profile checked while disabled", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", SitePersistence: &amkov1alpha1.SitePersistence{PKIProfileRef: ptr("pki-9")}},
+			"PKI Profile pki-9 error for ghr GSLBHostRule"},
+		{"empty PKI profile", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", SitePersistence: &amkov1alpha1.SitePersistence{PKIProfileRef: ptr("")}},
+			"PKI Profile  error for ghr GSLBHostRule"},
+
+		// Third-party members: no field is required at admission.
+		{"third-party member without VIP", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", ThirdPartyMembers: []amkov1alpha1.ThirdPartyMember{{Site: avisim.ThirdPartySite}}},
+			"Invalid VIP for thirdPartyMember site " + avisim.ThirdPartySite + ",ghr GSLBHostRule (expecting IP address)"},
+		{"third-party member without site", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", ThirdPartyMembers: []amkov1alpha1.ThirdPartyMember{{VIP: "10.0.0.1"}}},
+			"ThirdPartyMember site  does not exist for ghr GSLBHostRule"},
+		{"third-party public IP", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", ThirdPartyMembers: []amkov1alpha1.ThirdPartyMember{{Site: avisim.ThirdPartySite, VIP: "10.0.0.1", PublicIP: "x"}}},
+			"Invalid public IP for thirdPartyMember site " + avisim.ThirdPartySite + ",ghr GSLBHostRule (expecting IP address)"},
+		{"public IP with a zone", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", PublicIP: []amkov1alpha1.PublicIPElem{{Cluster: "cluster1-admin", IP: "fe80::1%eth0"}}},
+			"Invalid IP for site cluster1-admin,ghr GSLBHostRule (expecting IP address)"},
+		// AMKO's CRD sets no maximum priority here; the controller's pools take 0-100.
+		{"priority above 100", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", TrafficSplit: []amkov1alpha1.TrafficSplitElem{{Cluster: "cluster1-admin", Priority: ptr(uint32(101))}}},
+			"priority 101 for cluster1-admin must be between 0 and 100 for ghr GSLBHostRule"},
+		{"priority 100 and duplicates", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", TrafficSplit: []amkov1alpha1.TrafficSplitElem{
+			{Cluster: "cluster1-admin", Priority: ptr(uint32(100))}, {Cluster: "cluster1-admin", Priority: ptr(uint32(0))}},
+			PublicIP: []amkov1alpha1.PublicIPElem{{Cluster: "cluster1-admin", IP: "10.0.0.1"}, {Cluster: "cluster1-admin", IP: "10.0.0.2"}}}, ""},
+
+		// AMKO's order: site persistence, pool algorithm, third-party
+		// members, public IPs, monitors, down response; amko's own last.
+		{"order: pool algorithm before third-party members", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a",
+			PoolAlgorithmSettings: &amkov1alpha1.PoolAlgorithmSettings{LBAlgorithm: amkov1alpha1.PoolAlgorithmConsistentHash},
+			ThirdPartyMembers:     []amkov1alpha1.ThirdPartyMember{{Site: "s", VIP: "x"}}},
+			"Invalid Pool Algorithm: hashMask is required for ConsistentHash"},
+		{"order: public IP before monitors", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a",
+			PublicIP:          []amkov1alpha1.PublicIPElem{{Cluster: "c9", IP: "10.0.0.1"}},
+			HealthMonitorRefs: []string{"tpl"}, HealthMonitorTemplate: ptr("tpl")},
+			"cluster c9 in Public IP  not present in GSLBConfig"},
+		{"order: AMKO's checks before amko's", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a",
+			TrafficSplit: []amkov1alpha1.TrafficSplitElem{{Cluster: "cluster1-admin", Priority: ptr(uint32(101))}},
+			DownResponse: &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseFallbackIP}},
+			"Fallback IP is required for GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP"},
 		{"down response", amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", DownResponse: &amkov1alpha1.DownResponse{Type: amkov1alpha1.DownResponseFallbackIP, FallbackIP: "x"}},
 			"Fallback IP x is not valid"},
 	}
@@ -148,6 +268,19 @@ func TestValidateHostRule(t *testing.T) {
 		ThirdPartyMembers: []amkov1alpha1.ThirdPartyMember{{Site: "anywhere", VIP: "10.0.0.1"}}}
 	if _, err := policy.ValidateHostRule(context.Background(), "ghr", &spec, clusters, "admin", nil); err != nil {
 		t.Errorf("without a controller: %v", err)
+	}
+	// An empty name names nothing, with or without a controller.
+	for _, tc := range []struct {
+		spec amkov1alpha1.GSLBHostRuleSpec
+		want string
+	}{
+		{amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", ThirdPartyMembers: []amkov1alpha1.ThirdPartyMember{{VIP: "10.0.0.1"}}},
+			"ThirdPartyMember site  does not exist for ghr GSLBHostRule"},
+		{amkov1alpha1.GSLBHostRuleSpec{Fqdn: "a", SitePersistence: &amkov1alpha1.SitePersistence{Enabled: true}},
+			"SitePersistence Profile  error for ghr GSLBHostRule"},
+	} {
+		_, err := policy.ValidateHostRule(context.Background(), "ghr", &tc.spec, clusters, "admin", nil)
+		check(t, err, tc.want)
 	}
 }
 

@@ -115,8 +115,6 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 			[]string{"spec.poolAlgorithmSettings.geoFallback.hashMask", "less than or equal to 31"}},
 		{"GSLBHostRule weight above 20", ghr, fq("trafficSplit: [{cluster: a, weight: 21}]"),
 			[]string{"spec.trafficSplit[0].weight", "less than or equal to 20"}},
-		{"GSLBHostRule priority above 100", ghr, fq("trafficSplit: [{cluster: a, priority: 101}]"),
-			[]string{"spec.trafficSplit[0].priority", "less than or equal to 100"}},
 		{"GSLBHostRule ttl above 86400", ghr, fq("ttl: 86401"), []string{"spec.ttl", "less than or equal to 86400"}},
 
 		// Enums.
@@ -127,60 +125,16 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{"unknown down response", gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_TEAPOT}",
 			[]string{"spec.downResponse.type", "Unsupported value", "GSLB_SERVICE_DOWN_RESPONSE_EMPTY"}},
 		{"down response without type", ghr, fq("downResponse: {}"), []string{"spec.downResponse.type", "Required value"}},
+		{"public IP without cluster", ghr, fq("publicIP: [{ip: 10.1.1.1}]"), []string{"spec.publicIP[0].cluster", "Required value"}},
+		{"public IP without ip", ghr, fq("publicIP: [{cluster: a}]"), []string{"spec.publicIP[0].ip", "Required value"}},
 		{"unknown log level", gc, "logLevel: TRACE", []string{"spec.logLevel", "Unsupported value", "DEBUG"}},
 
-		// Cross-field rules.
-		{"consistent hash without hashMask", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH}",
-			[]string{"spec.poolAlgorithmSettings.hashMask", "hashMask is required with lbAlgorithm GSLB_ALGORITHM_CONSISTENT_HASH"}},
-		{"hashMask with round robin", ghr, fq("poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN, hashMask: 24}"),
-			[]string{"spec.poolAlgorithmSettings.hashMask", "not allowed with any other lbAlgorithm"}},
-		{"hashMask without algorithm", gdp, "poolAlgorithmSettings: {hashMask: 24}",
-			[]string{"spec.poolAlgorithmSettings.hashMask", "not allowed with any other lbAlgorithm"}},
-		{"geo without geoFallback", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO}",
-			[]string{"spec.poolAlgorithmSettings.geoFallback", "geoFallback is required with lbAlgorithm GSLB_ALGORITHM_GEO"}},
-		{"geoFallback with consistent hash", ghr, fq("poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 8, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN}}"),
-			[]string{"spec.poolAlgorithmSettings.geoFallback", "not allowed with any other lbAlgorithm"}},
-		{"consistent hash fallback without hashMask", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH}}",
-			[]string{"spec.poolAlgorithmSettings.geoFallback.hashMask", "required with geoFallback lbAlgorithm GSLB_ALGORITHM_CONSISTENT_HASH"}},
-		{"round robin fallback with hashMask", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN, hashMask: 24}}",
-			[]string{"spec.poolAlgorithmSettings.geoFallback.hashMask", "not allowed with GSLB_ALGORITHM_ROUND_ROBIN"}},
-		{"geoFallback without algorithm", gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {hashMask: 24}}",
-			[]string{"spec.poolAlgorithmSettings.geoFallback.lbAlgorithm", "Required value"}},
-		{"fallback IP missing", gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP}",
-			[]string{"spec.downResponse.fallbackIP", "fallbackIP is required with type GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP"}},
-		{"fallback IP with another type", ghr, fq("downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_NONE, fallbackIP: 10.1.1.1}"),
-			[]string{"spec.downResponse.fallbackIP", "not allowed with any other type"}},
-		{"fallback IP not an IP", gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP, fallbackIP: 10.1.1}",
-			[]string{"spec.downResponse.fallbackIP", "fallbackIP must be an IPv4 or IPv6 address"}},
-		{"health monitor refs and template", gdp, "healthMonitorRefs: [hm1]\nhealthMonitorTemplate: tpl",
-			[]string{"spec:", "healthMonitorRefs and healthMonitorTemplate cannot be specified together"}},
-		{"GSLBHostRule health monitor refs and template", ghr, fq("healthMonitorRefs: [hm1]\nhealthMonitorTemplate: tpl"),
-			[]string{"spec:", "healthMonitorRefs and healthMonitorTemplate cannot be specified together"}},
-		{"duplicate traffic split cluster", gdp, "trafficSplit: [{cluster: a, weight: 2}, {cluster: b}, {cluster: a, weight: 3}]",
-			[]string{"spec.trafficSplit", "each cluster may appear only once in trafficSplit"}},
-		{"GSLBHostRule duplicate traffic split cluster", ghr, fq("trafficSplit: [{cluster: a}, {cluster: a}]"),
-			[]string{"spec.trafficSplit", "each cluster may appear only once in trafficSplit"}},
-		{"duplicate match cluster", gdp, "matchClusters: [{cluster: a}, {cluster: a, syncVipOnly: true}]",
-			[]string{"spec.matchClusters", "each cluster may appear only once in matchClusters"}},
-		{"empty app label value", gdp, "matchRules: {appSelector: {label: {app: ''}}}",
-			[]string{"spec.matchRules.appSelector.label", "need a non-empty key and value"}},
-		{"empty namespace label key", gdp, "matchRules: {namespaceSelector: {label: {'': gslb}}}",
-			[]string{"spec.matchRules.namespaceSelector.label", "need a non-empty key and value"}},
-		{"GSLBHostRule without fqdn", ghr, "ttl: 30", []string{"spec.fqdn", "Required value"}},
-		{"GSLBHostRule empty fqdn", ghr, "fqdn: ''", []string{"spec.fqdn", "at least 1 chars long"}},
-		{"public IP not an IP", ghr, fq("publicIP: [{cluster: a, ip: 300.1.1.1}]"),
-			[]string{"spec.publicIP[0].ip", "ip must be an IPv4 or IPv6 address"}},
-		{"public IP without cluster", ghr, fq("publicIP: [{ip: 10.1.1.1}]"), []string{"spec.publicIP[0].cluster", "Required value"}},
-		{"duplicate public IP cluster", ghr, fq("publicIP: [{cluster: a, ip: 10.1.1.1}, {cluster: a, ip: 10.1.1.2}]"),
-			[]string{"spec.publicIP", "each cluster may appear only once in publicIP"}},
-		{"third-party vip not an IP", ghr, fq("thirdPartyMembers: [{site: s, vip: host.example.com}]"),
-			[]string{"spec.thirdPartyMembers[0].vip", "vip must be an IPv4 or IPv6 address"}},
-		{"third-party public IP not an IP", ghr, fq("thirdPartyMembers: [{site: s, vip: 10.1.1.1, publicIP: x}]"),
-			[]string{"spec.thirdPartyMembers[0].publicIP", "publicIP must be an IPv4 or IPv6 address"}},
-		{"third-party member without site", ghr, fq("thirdPartyMembers: [{vip: 10.1.1.1}]"),
-			[]string{"spec.thirdPartyMembers[0].site", "Required value"}},
-		{"site persistence without profile", ghr, fq("sitePersistence: {enabled: true}"),
-			[]string{"spec.sitePersistence.profileRef", "profileRef is required when sitePersistence is enabled"}},
+		// The one refusal beyond AMKO's CRD: a value AMKO's Go type, like amko's,
+		// cannot hold. The message says AMKO cannot read it either.
+		{"GSLBHostRule priority above uint32", ghr, fq("trafficSplit: [{cluster: a, priority: 4294967296}]"),
+			[]string{"spec.trafficSplit[0].priority", "priority must be at most 4294967295", "AMKO's CRD accepts it, AMKO's code cannot"}},
+
+		// amko's own fields, which AMKO's CRD does not have.
 		{"DNS backend and controller", gc, "gslbLeader: {controllerIP: 10.1.1.1}\ndns: {zones: [{name: example.com}]}",
 			[]string{"spec:", "dns and gslbLeader.controllerIP cannot both be set"}},
 		{"DNS without zones", gc, "dns: {listen: ':53'}", []string{"spec.dns.zones", "Required value"}},
@@ -193,10 +147,6 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 			[]string{"spec.dns.geo.sites[0].location.longitude", "longitude must be a decimal number"}},
 		{"geo client prefix", gc, "dns: {zones: [{name: example.com}], geo: {clients: [{prefix: 198.51.100.7, location: {latitude: '1', longitude: '2'}}]}}",
 			[]string{"spec.dns.geo.clients[0].prefix", "prefix must be an IPv4 or IPv6 prefix"}},
-		{"duplicate member cluster", gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c1}]",
-			[]string{"spec.memberClusters", "each clusterContext may appear only once in memberClusters"}},
-		{"duplicate federation cluster", ac, "clusters: [c1, c2, c1]",
-			[]string{"spec.clusters", "each context may appear only once in clusters"}},
 	}
 	c := set.Clusters[0].Client
 	for _, tc := range cases {
@@ -236,6 +186,59 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 	}
 	for _, v := range valid {
 		if err := c.Create(context.Background(), object(t, v.kind, "valid", v.spec), client.DryRunAll); err != nil {
+			t.Errorf("%s with %q refused: %v", v.kind, v.spec, err)
+		}
+	}
+}
+
+// Issue 13: what AMKO 2.2.1's CRDs accept and AMKO refuses only at runtime,
+// amko's CRDs accept too, so that every manifest that applied under AMKO
+// applies under amko; amko refuses them at runtime, in the status, with
+// AMKO's text (test/compat checks the texts on a running amko). These were
+// admission refusals before.
+func TestAMKORuntimeChecksAreNotAdmissionChecks(t *testing.T) {
+	const gdp, ghr, gc, ac = "GlobalDeploymentPolicy", "GSLBHostRule", "GSLBConfig", "AMKOCluster"
+	fq := func(s string) string { return "fqdn: a.example.com\n" + s }
+	for _, v := range []struct{ kind, spec string }{
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH}"},
+		{ghr, fq("poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN, hashMask: 24}")},
+		{gdp, "poolAlgorithmSettings: {hashMask: 24}"},
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO}"},
+		{ghr, fq("poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 8, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN}}")},
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH}}"},
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN, hashMask: 24}}"},
+		{gdp, "poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, geoFallback: {hashMask: 24}}"},
+		{gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP}"},
+		{ghr, fq("downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_NONE, fallbackIP: 10.1.1.1}")},
+		{gdp, "downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP, fallbackIP: 10.1.1}"},
+		{gdp, "healthMonitorRefs: [hm1]\nhealthMonitorTemplate: tpl"},
+		{ghr, fq("healthMonitorRefs: [hm1]\nhealthMonitorTemplate: tpl")},
+		{gdp, "trafficSplit: [{cluster: a, weight: 2}, {cluster: b}, {cluster: a, weight: 3}]"},
+		{ghr, fq("trafficSplit: [{cluster: a}, {cluster: a}]")},
+		{ghr, fq("trafficSplit: [{cluster: a, priority: 101}]")},
+		{ghr, fq("trafficSplit: [{weight: 3}]")},
+		{gdp, "matchClusters: [{cluster: a}, {cluster: a, syncVipOnly: true}]"},
+		{gdp, "matchClusters: [{syncVipOnly: true}]"},
+		{gdp, "matchRules: {appSelector: {label: {app: ''}}}"},
+		{gdp, "matchRules: {namespaceSelector: {label: {'': gslb}}}"},
+		{ghr, "ttl: 30"},
+		{ghr, "fqdn: ''"},
+		{ghr, "fqdn: " + strings.Repeat("a", 300)},
+		{ghr, fq("publicIP: [{cluster: a, ip: 300.1.1.1}]")},
+		{ghr, fq("publicIP: [{cluster: a, ip: 10.1.1.1}, {cluster: a, ip: 10.1.1.2}]")},
+		{ghr, fq("thirdPartyMembers: [{site: s, vip: host.example.com}]")},
+		{ghr, fq("thirdPartyMembers: [{site: s, vip: 10.1.1.1, publicIP: x}]")},
+		{ghr, fq("thirdPartyMembers: [{vip: 10.1.1.1}]")},
+		{ghr, fq("thirdPartyMembers: [{}]")},
+		{ghr, fq("sitePersistence: {enabled: true}")},
+		{ghr, fq("sitePersistence: {}")},
+		{ghr, fq("sitePersistence: {profileRef: gap-1}")},
+		{ghr, fq("sitePersistence: {pkiProfileRef: pki-1}")},
+		{gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c1}]"},
+		{gc, "memberClusters: [{}]"},
+		{ac, "clusters: [c1, c2, c1]"},
+	} {
+		if err := set.Clusters[0].Client.Create(context.Background(), object(t, v.kind, "amko-runtime", v.spec), client.DryRunAll); err != nil {
 			t.Errorf("%s with %q refused: %v", v.kind, v.spec, err)
 		}
 	}

@@ -61,8 +61,7 @@ type GSLBConfigSpec struct {
 
 	// MemberClusters are the kubeconfig contexts, in the gslb-members kubeconfig, of
 	// the clusters whose applications are load balanced.
-	// +kubebuilder:validation:MaxItems=256
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.clusterContext == a.clusterContext))",message="each clusterContext may appear only once in memberClusters"
+	// A context named twice counts once, as with AMKO.
 	MemberClusters []MemberCluster `json:"memberClusters,omitempty"`
 
 	// RefreshInterval is the period, in seconds, of the full resync with the
@@ -260,7 +259,6 @@ type CABundleRef struct {
 // MemberCluster is one member cluster.
 type MemberCluster struct {
 	// ClusterContext is the cluster's context name in the gslb-members kubeconfig.
-	// +kubebuilder:validation:MaxLength=253
 	ClusterContext string `json:"clusterContext,omitempty"`
 }
 

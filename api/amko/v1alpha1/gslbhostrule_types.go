@@ -29,13 +29,17 @@ type GSLBHostRule struct {
 
 // GSLBHostRuleSpec holds the GSLB service properties a user can override.
 //
-// +kubebuilder:validation:XValidation:rule="!(has(self.healthMonitorRefs) && size(self.healthMonitorRefs) > 0 && has(self.healthMonitorTemplate))",message="healthMonitorRefs and healthMonitorTemplate cannot be specified together: set one or the other"
+// Admission checks only what AMKO 2.2.1's CRD checks, and that AMKO's Go types
+// can read the object: every manifest that applied under AMKO's CRDs applies
+// here. AMKO's runtime checks (a missing fqdn, an address that is not one,
+// health monitor refs with a template, the pool algorithm and down response
+// rules) are amko's runtime checks too, reported on the status with AMKO's
+// text (internal/policy).
 type GSLBHostRuleSpec struct {
-	// Fqdn is the name of the GSLB service this rule applies to.
-	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	Fqdn string `json:"fqdn"`
+	// Fqdn is the name of the GSLB service this rule applies to; required at
+	// runtime ("GSFqdn missing for <name> GSLBHostRule").
+	// +optional
+	Fqdn string `json:"fqdn,omitempty"`
 
 	// TTL is the DNS time to live of the service's records, in seconds.
 	// +kubebuilder:validation:Minimum=0
@@ -50,7 +54,6 @@ type GSLBHostRuleSpec struct {
 	SitePersistence *SitePersistence `json:"sitePersistence,omitempty"`
 
 	// ThirdPartyMembers are members at non-Avi sites.
-	// +kubebuilder:validation:MaxItems=64
 	ThirdPartyMembers []ThirdPartyMember `json:"thirdPartyMembers,omitempty"`
 
 	// HealthMonitorRefs are federated health monitors for the service's members.
@@ -60,14 +63,13 @@ type GSLBHostRuleSpec struct {
 	// response codes the created path monitors copy.
 	HealthMonitorTemplate *string `json:"healthMonitorTemplate,omitempty"`
 
-	// TrafficSplit sets the weight and priority of each member cluster or third-party site.
-	// +kubebuilder:validation:MaxItems=64
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.cluster == a.cluster))",message="each cluster may appear only once in trafficSplit"
+	// TrafficSplit sets the weight and priority of each member cluster or
+	// third-party site; of several entries for one cluster the first counts, as
+	// with AMKO.
 	TrafficSplit []TrafficSplitElem `json:"trafficSplit,omitempty"`
 
-	// PublicIP sets the public address of a member cluster's members.
-	// +kubebuilder:validation:MaxItems=64
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.cluster == a.cluster))",message="each cluster may appear only once in publicIP"
+	// PublicIP sets the public address of a member cluster's members; of
+	// several entries for one cluster the first counts, as with AMKO.
 	PublicIP []PublicIPElem `json:"publicIP,omitempty"`
 
 	// DownResponse is the DNS response while the service is down.
@@ -81,46 +83,48 @@ type GSLBHostRuleSpec struct {
 // site's) members. Unlike the GlobalDeploymentPolicy's, priority defaults to 1.
 type TrafficSplitElem struct {
 	// Cluster is a member cluster context or a third-party site name.
-	// +kubebuilder:validation:MaxLength=253
 	Cluster string `json:"cluster,omitempty"`
 	// Weight is the members' ratio within their pool.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=20
 	// +kubebuilder:default=1
 	Weight uint32 `json:"weight,omitempty"`
-	// Priority groups members into pools; the highest priority pool with a healthy member answers.
+	// Priority groups members into pools; the highest priority pool with a
+	// healthy member answers. AMKO's CRD sets no maximum here; a GSLB pool's
+	// priority is 0 to 100 on the controller, which amko checks at runtime.
+	// Admission refuses only what AMKO's own type (uint32), like amko's,
+	// cannot hold: such an object would stop AMKO, and amko, from reading any
+	// GSLBHostRule.
 	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:validation:XValidation:rule="self <= 4294967295",message="priority must be at most 4294967295: neither AMKO 2.2.1 nor amko can read a larger value (both store it as a 32-bit unsigned integer), and one such GSLBHostRule would stop them reading every GSLBHostRule; AMKO's CRD accepts it, AMKO's code cannot"
 	// +kubebuilder:default=1
 	Priority *uint32 `json:"priority,omitempty"`
 }
 
-// SitePersistence keeps a client on one site.
-//
-// +kubebuilder:validation:XValidation:rule="!self.enabled || (has(self.profileRef) && size(self.profileRef) > 0)",fieldPath=".profileRef",message="profileRef is required when sitePersistence is enabled"
+// SitePersistence keeps a client on one site. Every field is optional at
+// admission, as in AMKO's CRD: an absent enabled is false (so Go clients that
+// omit false, amko's own included, write the same object), and enabled without
+// a profileRef is refused at runtime with AMKO's text ("SitePersistence Profile
+// <p> error for <name> GSLBHostRule").
 type SitePersistence struct {
-	// Enabled turns site persistence on or, when false, off regardless of the policy.
+	// Enabled turns site persistence on or, when false or absent, off
+	// regardless of the policy.
 	Enabled bool `json:"enabled,omitempty"`
-	// ProfileRef is a federated application persistence profile.
+	// ProfileRef is a federated application persistence profile; required
+	// when Enabled.
 	ProfileRef string `json:"profileRef,omitempty"`
 	// PKIProfileRef is a federated PKI profile.
 	PKIProfileRef *string `json:"pkiProfileRef,omitempty"`
 }
 
-// ThirdPartyMember is a member at a non-Avi site.
+// ThirdPartyMember is a member at a non-Avi site. AMKO's CRD requires none of
+// its fields; the address and the site are checked at runtime.
 type ThirdPartyMember struct {
-	// VIP is the member's address.
-	// +required
-	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="vip must be an IPv4 or IPv6 address"
-	VIP string `json:"vip"`
+	// VIP is the member's address (an IPv4 or IPv6 address).
+	VIP string `json:"vip,omitempty"`
 	// Site is the third-party site's name in the controller's GSLB configuration.
-	// +required
-	// +kubebuilder:validation:MinLength=1
-	Site string `json:"site"`
+	Site string `json:"site,omitempty"`
 	// PublicIP is the member's public address.
-	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="publicIP must be an IPv4 or IPv6 address"
 	PublicIP string `json:"publicIP,omitempty"`
 }
 
@@ -128,12 +132,9 @@ type ThirdPartyMember struct {
 type PublicIPElem struct {
 	// Cluster is the member cluster context.
 	// +required
-	// +kubebuilder:validation:MaxLength=253
 	Cluster string `json:"cluster"`
-	// IP is the cluster's public address.
+	// IP is the cluster's public address (checked at runtime, as AMKO does).
 	// +required
-	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="ip must be an IPv4 or IPv6 address"
 	IP string `json:"ip"`
 }
 

@@ -3,7 +3,11 @@
 package v1alpha1
 
 // Types shared by GSLBHostRule and GlobalDeploymentPolicy (v1alpha2 imports them, as
-// AMKO's does), with the cross-field rules AMKO checks only after admission.
+// AMKO's does). Their cross-field rules (a hash mask only with consistent hash, a
+// geo fallback only with geo, a fallback IP only with FALLBACK_IP) are AMKO's
+// runtime checks, not admission rules: AMKO 2.2.1's CRDs accept such objects
+// and AMKO reports them Rejected, so amko does the same (internal/policy), and
+// every manifest that applied under AMKO's CRDs applies under amko's.
 
 // LBAlgorithm is a GSLB pool's load balancing algorithm.
 // +kubebuilder:validation:Enum=GSLB_ALGORITHM_CONSISTENT_HASH;GSLB_ALGORITHM_GEO;GSLB_ALGORITHM_ROUND_ROBIN;GSLB_ALGORITHM_TOPOLOGY
@@ -22,11 +26,10 @@ const (
 type FallbackAlgorithm string
 
 // PoolAlgorithmSettings selects how a GSLB service picks a member within a pool.
-//
-// +kubebuilder:validation:XValidation:rule="has(self.lbAlgorithm) && self.lbAlgorithm == 'GSLB_ALGORITHM_CONSISTENT_HASH' ? has(self.hashMask) : !has(self.hashMask)",fieldPath=".hashMask",message="hashMask is required with lbAlgorithm GSLB_ALGORITHM_CONSISTENT_HASH and not allowed with any other lbAlgorithm"
-// +kubebuilder:validation:XValidation:rule="has(self.lbAlgorithm) && self.lbAlgorithm == 'GSLB_ALGORITHM_GEO' ? has(self.geoFallback) : !has(self.geoFallback)",fieldPath=".geoFallback",message="geoFallback is required with lbAlgorithm GSLB_ALGORITHM_GEO and not allowed with any other lbAlgorithm"
 type PoolAlgorithmSettings struct {
-	// LBAlgorithm is the algorithm; empty means GSLB_ALGORITHM_ROUND_ROBIN.
+	// LBAlgorithm is the algorithm. Required at runtime, as AMKO requires it
+	// ("unsupported lbAlgorithm "); an absent poolAlgorithmSettings means
+	// GSLB_ALGORITHM_ROUND_ROBIN.
 	LBAlgorithm LBAlgorithm `json:"lbAlgorithm,omitempty"`
 	// HashMask is the client address prefix length hashed by consistent hash.
 	// +kubebuilder:validation:Minimum=1
@@ -37,12 +40,11 @@ type PoolAlgorithmSettings struct {
 }
 
 // GeoFallback is the fallback of the geo algorithm.
-//
-// +kubebuilder:validation:XValidation:rule="self.lbAlgorithm == 'GSLB_ALGORITHM_CONSISTENT_HASH' ? has(self.hashMask) : !has(self.hashMask)",fieldPath=".hashMask",message="geoFallback.hashMask is required with geoFallback lbAlgorithm GSLB_ALGORITHM_CONSISTENT_HASH and not allowed with GSLB_ALGORITHM_ROUND_ROBIN"
 type GeoFallback struct {
-	// LBAlgorithm is the fallback algorithm.
-	// +required
-	LBAlgorithm FallbackAlgorithm `json:"lbAlgorithm"`
+	// LBAlgorithm is the fallback algorithm; required at runtime, as AMKO
+	// requires it ("unsupported algorithm  for geoFallback").
+	// +optional
+	LBAlgorithm FallbackAlgorithm `json:"lbAlgorithm,omitempty"`
 	// HashMask is the client address prefix length hashed by consistent hash.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=31
@@ -62,14 +64,12 @@ const (
 )
 
 // DownResponse is the DNS response while a GSLB service is down.
-//
-// +kubebuilder:validation:XValidation:rule="self.type == 'GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP' ? has(self.fallbackIP) : !has(self.fallbackIP)",fieldPath=".fallbackIP",message="fallbackIP is required with type GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP and not allowed with any other type"
 type DownResponse struct {
 	// Type is the kind of response.
 	// +required
 	Type DownResponseType `json:"type"`
-	// FallbackIP is the address answered with type GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP.
-	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="fallbackIP must be an IPv4 or IPv6 address"
+	// FallbackIP is the address answered with type
+	// GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP (required with it and not allowed
+	// with another type, at runtime).
 	FallbackIP string `json:"fallbackIP,omitempty"`
 }

@@ -29,19 +29,20 @@ type GlobalDeploymentPolicy struct {
 
 // GDPSpec is the policy.
 //
-// +kubebuilder:validation:XValidation:rule="!(has(self.healthMonitorRefs) && size(self.healthMonitorRefs) > 0 && has(self.healthMonitorTemplate))",message="healthMonitorRefs and healthMonitorTemplate cannot be specified together: set one or the other"
+// Admission checks only what AMKO 2.2.1's CRD checks: every manifest that
+// applied under AMKO's CRDs applies here. AMKO's runtime checks (empty labels,
+// clusters not in the GSLBConfig, health monitor refs with a template, the pool
+// algorithm and down response rules) are amko's runtime checks too, reported
+// in status.errorStatus with AMKO's text (internal/policy).
 type GDPSpec struct {
 	// MatchRules select applications by their labels and their namespaces' labels.
 	MatchRules MatchRules `json:"matchRules,omitempty"`
 
 	// MatchClusters are the member clusters whose applications are selected.
-	// +kubebuilder:validation:MaxItems=256
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.cluster == a.cluster))",message="each cluster may appear only once in matchClusters"
 	MatchClusters []ClusterProperty `json:"matchClusters,omitempty"`
 
-	// TrafficSplit sets the weight and priority of each member cluster.
-	// +kubebuilder:validation:MaxItems=256
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.cluster == a.cluster))",message="each cluster may appear only once in trafficSplit"
+	// TrafficSplit sets the weight and priority of each member cluster; of
+	// several entries for one cluster the first counts, as with AMKO.
 	TrafficSplit []TrafficSplitElem `json:"trafficSplit,omitempty"`
 
 	// HealthMonitorRefs are federated health monitors for every service's members.
@@ -80,7 +81,6 @@ type GDPSpec struct {
 // ClusterProperty is one selected member cluster.
 type ClusterProperty struct {
 	// Cluster is the member cluster context.
-	// +kubebuilder:validation:MaxLength=253
 	Cluster string `json:"cluster,omitempty"`
 	// SyncVipOnly makes this cluster's members address-only, with no Avi virtual
 	// service uuids, so they need no AKO annotations.
@@ -95,23 +95,20 @@ type MatchRules struct {
 }
 
 // AppSelector selects Ingresses, Services and Routes carrying all these labels.
+// An empty key or value is refused at runtime, with AMKO's text.
 type AppSelector struct {
-	// +kubebuilder:validation:MaxProperties=64
-	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) > 0 && size(self[k]) > 0)",message="appSelector labels need a non-empty key and value"
 	Label map[string]string `json:"label,omitempty"`
 }
 
-// NamespaceSelector selects the applications in namespaces carrying all these labels.
+// NamespaceSelector selects the applications in namespaces carrying all these
+// labels. An empty key or value is refused at runtime, with AMKO's text.
 type NamespaceSelector struct {
-	// +kubebuilder:validation:MaxProperties=64
-	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) > 0 && size(self[k]) > 0)",message="namespaceSelector labels need a non-empty key and value"
 	Label map[string]string `json:"label,omitempty"`
 }
 
 // TrafficSplitElem is the weight and priority of one cluster's members.
 type TrafficSplitElem struct {
 	// Cluster is the member cluster context.
-	// +kubebuilder:validation:MaxLength=253
 	Cluster string `json:"cluster,omitempty"`
 	// Weight is the members' ratio within their pool.
 	// +kubebuilder:validation:Minimum=1
