@@ -216,6 +216,7 @@ func TestAMKORuntimeChecksAreNotAdmissionChecks(t *testing.T) {
 		{gdp, "trafficSplit: [{cluster: a, weight: 2}, {cluster: b}, {cluster: a, weight: 3}]"},
 		{ghr, fq("trafficSplit: [{cluster: a}, {cluster: a}]")},
 		{ghr, fq("trafficSplit: [{cluster: a, priority: 101}]")},
+		{ghr, fq("trafficSplit: [{cluster: a, priority: 4294967295}]")}, // a uint32, not an int32
 		{ghr, fq("trafficSplit: [{weight: 3}]")},
 		{gdp, "matchClusters: [{cluster: a}, {cluster: a, syncVipOnly: true}]"},
 		{gdp, "matchClusters: [{syncVipOnly: true}]"},

@@ -94,8 +94,10 @@ type TrafficSplitElem struct {
 	// priority is 0 to 100 on the controller, which amko checks at runtime.
 	// Admission refuses only what AMKO's own type (uint32), like amko's,
 	// cannot hold: such an object would stop AMKO, and amko, from reading any
-	// GSLBHostRule.
+	// GSLBHostRule. (Format int64: the API server enforces format int32,
+	// which a uint32 would get, and would refuse 2^31 to 2^32-1.)
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Format=int64
 	// +kubebuilder:validation:XValidation:rule="self <= 4294967295",message="priority must be at most 4294967295: neither AMKO 2.2.1 nor amko can read a larger value (both store it as a 32-bit unsigned integer), and one such GSLBHostRule would stop them reading every GSLBHostRule; AMKO's CRD accepts it, AMKO's code cannot"
 	// +kubebuilder:default=1
 	Priority *uint32 `json:"priority,omitempty"`
