@@ -395,3 +395,91 @@ func TestReplicasAndMonitoring(t *testing.T) {
 		}
 	}
 }
+
+// The endpoint values: by default HTTPS with a self-signed certificate, health
+// on its own port, a NetworkPolicy that lets DNS and health in from anywhere;
+// tlsSecretName mounts a certificate; metrics.insecure renders the old open
+// port and none of the guard's RBAC; networkPolicy.enabled=false none.
+func TestEndpointsRendered(t *testing.T) {
+	type rendered struct {
+		args, ports               []string
+		probePort                 string
+		serviceMonitorScheme      string
+		tokenReviews, reader, npo bool
+		npPorts                   []string
+		secret                    string
+	}
+	look := func(args ...string) rendered {
+		var r rendered
+		for _, o := range render(t, append([]string{"--values", "test/chart/testdata/dns-values.yaml",
+			"--api-versions", "monitoring.coreos.com/v1/ServiceMonitor", "--set", "metrics.serviceMonitor.enabled=true"}, args...)...) {
+			switch {
+			case o.GetKind() == "StatefulSet":
+				containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+				ctr := containers[0].(map[string]any)
+				r.args, _, _ = unstructured.NestedStringSlice(ctr, "args")
+				ports, _, _ := unstructured.NestedSlice(ctr, "ports")
+				for _, p := range ports {
+					r.ports = append(r.ports, fmt.Sprintf("%v:%v", p.(map[string]any)["name"], p.(map[string]any)["containerPort"]))
+				}
+				r.probePort, _, _ = unstructured.NestedString(ctr, "livenessProbe", "httpGet", "port")
+				vols, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "volumes")
+				for _, v := range vols {
+					if name, _, _ := unstructured.NestedString(v.(map[string]any), "secret", "secretName"); name != "" {
+						r.secret = name
+					}
+				}
+			case o.GetKind() == "ServiceMonitor":
+				eps, _, _ := unstructured.NestedSlice(o.Object, "spec", "endpoints")
+				r.serviceMonitorScheme = fmt.Sprint(eps[0].(map[string]any)["port"], " ", eps[0].(map[string]any)["scheme"])
+			case o.GetKind() == "ClusterRole" && o.GetName() == "amko-role":
+				r.tokenReviews = strings.Contains(fmt.Sprint(o.Object["rules"]), "tokenreviews")
+			case o.GetKind() == "ClusterRoleBinding" && o.GetName() == "amko-status-reader":
+				r.reader = true
+			case o.GetKind() == "NetworkPolicy":
+				r.npo = true
+				ingress, _, _ := unstructured.NestedSlice(o.Object, "spec", "ingress")
+				for _, rule := range ingress {
+					if _, limited := rule.(map[string]any)["from"]; limited {
+						continue // only rules open to anyone
+					}
+					ports, _, _ := unstructured.NestedSlice(rule.(map[string]any), "ports")
+					for _, p := range ports {
+						r.npPorts = append(r.npPorts, fmt.Sprintf("%v/%v", p.(map[string]any)["port"], p.(map[string]any)["protocol"]))
+					}
+				}
+			}
+		}
+		return r
+	}
+
+	def := look()
+	for _, want := range []string{"--listen=:8443", "--health-listen=:8081"} {
+		if !slices.Contains(def.args, want) {
+			t.Errorf("default args %v lack %s", def.args, want)
+		}
+	}
+	if slices.Contains(def.args, "--insecure-endpoints") || def.probePort != "health" || !def.tokenReviews || !def.reader || !def.npo ||
+		def.serviceMonitorScheme != "https https" || def.secret != "" || !slices.Contains(def.ports, "https:8443") {
+		t.Errorf("default: %+v", def)
+	}
+	// DNS (the zone's port, both protocols), health and the endpoints from anywhere.
+	if got, want := fmt.Sprint(def.npPorts), "[5353/UDP 5353/TCP 8081/TCP 8443/TCP]"; got != want {
+		t.Errorf("NetworkPolicy ports open to anyone %s, want %s", got, want)
+	}
+	if r := look("--set", "networkPolicy.endpointsFrom[0].namespaceSelector.matchLabels.team=monitoring"); fmt.Sprint(r.npPorts) != "[5353/UDP 5353/TCP 8081/TCP]" {
+		t.Errorf("endpointsFrom: ports open to anyone %v", r.npPorts)
+	}
+	if r := look("--set", "networkPolicy.enabled=false"); r.npo {
+		t.Error("networkPolicy.enabled=false rendered a NetworkPolicy")
+	}
+	tlsR := look("--set", "metrics.tlsSecretName=amko-tls")
+	if tlsR.secret != "amko-tls" || !slices.Contains(tlsR.args, "--tls-cert-file=/etc/amko/tls/tls.crt") || !slices.Contains(tlsR.args, "--tls-key-file=/etc/amko/tls/tls.key") {
+		t.Errorf("tlsSecretName: %+v", tlsR)
+	}
+	open := look("--set", "metrics.insecure=true,metrics.tlsSecretName=amko-tls")
+	if !slices.Contains(open.args, "--insecure-endpoints") || slices.Contains(open.args, "--tls-cert-file=/etc/amko/tls/tls.crt") ||
+		open.tokenReviews || open.reader || open.secret != "" || open.serviceMonitorScheme != "http <nil>" || !slices.Contains(open.ports, "http:8443") {
+		t.Errorf("metrics.insecure: %+v", open)
+	}
+}

@@ -15,9 +15,14 @@ import (
 // access is one request an identity makes or must not be able to make.
 type access struct {
 	verb, group, resource, subresource, namespace, name string
+	// path, when set, makes it a request for a non-resource URL.
+	path string
 }
 
 func (a access) String() string {
+	if a.path != "" {
+		return a.verb + " " + a.path
+	}
 	r := a.resource
 	if a.subresource != "" {
 		r += "/" + a.subresource
@@ -35,17 +40,22 @@ func (a access) String() string {
 	return fmt.Sprintf("%s %s %s", a.verb, r, where)
 }
 
-const amkoGroup = "amko.vmware.com"
+const (
+	amkoGroup = "amko.vmware.com"
+	statusSA  = "system:serviceaccount:avi-system:amko-status"
+	viewer    = "alice"
+)
 
 // Each of the chart's identities is allowed what amko does with it and refused
 // the rest, asked of the API server as that identity (SelfSubjectAccessReview,
 // impersonating it): the pod's amko-sa cannot create, update or delete amko's
 // kinds nor read applications; amko-member, which other clusters' amkos use,
 // cannot read Secrets or ConfigMaps, write statuses, Events or Leases, or
-// touch AMKOClusters.
+// touch AMKOClusters; amko-status reads amko's /status and /metrics and
+// nothing of the API; a status viewer runs amko status and no more.
 func TestIdentitiesRefusedWhatTheyDoNotNeed(t *testing.T) {
 	c := set.Clusters[0]
-	install(t, c, render(t, "--values", "test/chart/testdata/dns-values.yaml"))
+	install(t, c, render(t, "--values", "test/chart/testdata/dns-values.yaml", "--set", "statusViewers.users[0]="+viewer))
 	const ns = "avi-system"
 	for _, id := range []struct {
 		user             string
@@ -69,8 +79,13 @@ func TestIdentitiesRefusedWhatTheyDoNotNeed(t *testing.T) {
 			{verb: "get", resource: "configmaps", namespace: ns, name: "ca"},
 			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: ns},
 			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "amko"},
+			// Who calls /metrics and /status, and may they.
+			{verb: "create", group: "authentication.k8s.io", resource: "tokenreviews"},
+			{verb: "create", group: "authorization.k8s.io", resource: "subjectaccessreviews"},
 		},
 		refused: []access{
+			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: "amko-status"},
+			{verb: "get", path: "/status"},
 			{verb: "create", group: amkoGroup, resource: "gslbconfigs", namespace: ns},
 			{verb: "update", group: amkoGroup, resource: "gslbconfigs", namespace: ns, name: "gc-1"},
 			{verb: "delete", group: amkoGroup, resource: "gslbconfigs", namespace: ns, name: "gc-1"},
@@ -136,6 +151,40 @@ func TestIdentitiesRefusedWhatTheyDoNotNeed(t *testing.T) {
 			{verb: "create", resource: "services", namespace: "default"},
 			{verb: "update", group: "networking.k8s.io", resource: "ingresses", namespace: "default", name: "shop"},
 			{verb: "list", resource: "pods"},
+			{verb: "create", group: "authentication.k8s.io", resource: "tokenreviews"},
+			{verb: "get", path: "/metrics"},
+		},
+	}, {
+		// The reader, whose tokens amko status shows amko: amko's two paths, no API.
+		user:    statusSA,
+		allowed: []access{{verb: "get", path: "/status"}, {verb: "get", path: "/metrics"}},
+		refused: []access{
+			{verb: "get", path: "/debug/pprof/profile"},
+			{verb: "list", group: amkoGroup, resource: "gslbconfigs", namespace: ns},
+			{verb: "get", resource: "secrets", namespace: ns, name: "gslb-config-secret"},
+			{verb: "get", resource: "services", subresource: "proxy", namespace: ns, name: "https:amko:https"},
+			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: "amko-status"},
+		},
+	}, {
+		// A person bound by statusViewers: what amko status does, with their
+		// own credentials, and no more.
+		user: viewer,
+		allowed: []access{
+			{verb: "list", group: amkoGroup, resource: "gslbconfigs", namespace: ns},
+			{verb: "list", group: amkoGroup, resource: "globaldeploymentpolicies", namespace: ns},
+			{verb: "list", group: amkoGroup, resource: "amkoclusters", namespace: ns},
+			{verb: "list", group: amkoGroup, resource: "gslbhostrules"},
+			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: "amko-status"},
+			{verb: "get", resource: "services", subresource: "proxy", namespace: ns, name: "https:amko:https"},
+		},
+		refused: []access{
+			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: "amko-sa"},
+			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: "amko-member"},
+			{verb: "get", resource: "services", subresource: "proxy", namespace: ns, name: "https:other:https"},
+			{verb: "get", resource: "services", subresource: "proxy", namespace: "default", name: "https:amko:https"},
+			{verb: "get", resource: "secrets", namespace: ns, name: "gslb-config-secret"},
+			{verb: "update", group: amkoGroup, resource: "gslbconfigs", namespace: ns, name: "gc-1"},
+			{verb: "get", path: "/status"},
 		},
 	}} {
 		cs, err := kubernetes.NewForConfig(as(c.Config, id.user))
@@ -144,11 +193,14 @@ func TestIdentitiesRefusedWhatTheyDoNotNeed(t *testing.T) {
 		}
 		check := func(a access, want bool) {
 			t.Helper()
-			review, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(context.Background(), &authorizationv1.SelfSubjectAccessReview{
-				Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
-					Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.subresource, Namespace: a.namespace, Name: a.name,
-				}},
-			}, metav1.CreateOptions{})
+			spec := authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.subresource, Namespace: a.namespace, Name: a.name,
+			}}
+			if a.path != "" {
+				spec = authorizationv1.SelfSubjectAccessReviewSpec{NonResourceAttributes: &authorizationv1.NonResourceAttributes{Verb: a.verb, Path: a.path}}
+			}
+			review, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(context.Background(),
+				&authorizationv1.SelfSubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
 			if err != nil {
 				t.Fatalf("access review as %s: %v", id.user, err)
 			}

@@ -90,3 +90,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $m := .Values.memberServiceAccount | default dict -}}
 {{- default "amko-member" $m.name -}}
 {{- end -}}
+
+{{/* The port of /metrics and /status: https, or http with metrics.insecure. */}}
+{{- define "amko.endpointsPortName" -}}
+{{- if (.Values.metrics | default dict).insecure -}}http{{- else -}}https{{- end -}}
+{{- end -}}
+
+{{/* The ServiceAccount whose short-lived tokens "amko status" shows amko. */}}
+{{- define "amko.statusReaderName" -}}
+{{- $r := .Values.statusReader | default dict -}}
+{{- default "amko-status" $r.name -}}
+{{- end -}}
