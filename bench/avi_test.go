@@ -72,7 +72,8 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 	profile := os.Getenv("AMKO_BENCH_CPUPROFILE")
 	listen, extra := "127.0.0.1:0", []string(nil)
 	if profile != "" {
-		listen, extra = "127.0.0.1:18099", []string{"--pprof"}
+		// Local use: the profile is fetched over plain HTTP with no token.
+		listen, extra = "127.0.0.1:18099", []string{"--pprof", "--insecure-endpoints"}
 	}
 	bin := buildAmko(b)
 	sim.ClearJournal()
@@ -234,7 +235,7 @@ func startAmko(b *testing.B, set *clusters.Set, bin string, args ...string) (cmd
 	if err != nil {
 		b.Fatal(err)
 	}
-	cmd = exec.Command(bin, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context}, args...)...)
+	cmd = exec.Command(bin, append([]string{"--kubeconfig", set.KubeconfigPath, "--context", set.Clusters[0].Context, "--health-listen="}, args...)...)
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
