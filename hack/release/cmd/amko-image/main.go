@@ -41,7 +41,7 @@ func main() {
 
 const usage = `usage:
   amko-image build -layout DIR -version V -binary OS/ARCH=PATH [-binary ...] [flags]
-  amko-image push -layout DIR [-insecure] REFERENCE...`
+  amko-image push -layout DIR [-insecure] REFERENCE [REFERENCE ...]`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
