@@ -225,13 +225,44 @@ func show(sim *avisim.Server) {
 			}
 			fmt.Printf("      pool %v, priority %v: %s\n", pool["name"], pool["priority"], strings.Join(ms, ", "))
 		}
-		var hms []string
-		for _, r := range gs["health_monitor_refs"].([]any) {
-			ref := r.(string)
-			hms = append(hms, ref[strings.Index(ref, "#")+1:])
+		refs, _ := gs["health_monitor_refs"].([]any)
+		if len(refs) == 0 {
+			fmt.Printf("      health monitors: none\n")
 		}
-		fmt.Printf("      health monitors: %s\n", strings.Join(hms, ", "))
+		for _, r := range refs {
+			ref, _ := r.(string)
+			name := ref[strings.Index(ref, "#")+1:]
+			fmt.Printf("      health monitor %s: %s\n", name, describeMonitor(sim.Object("healthmonitor", name)))
+		}
 	}
+}
+
+// describeMonitor says what a health monitor on the controller probes: its
+// amko--<sha1> name says nothing, its type, port, request and description
+// (AMKO's "created by: amko, gsname: ..., path: ..., protocol: ...") do.
+func describeMonitor(hm map[string]any) string {
+	if hm == nil {
+		return "not on the controller"
+	}
+	typ, _ := hm["type"].(string)
+	parts := []string{strings.ToLower(strings.TrimPrefix(typ, "HEALTH_MONITOR_"))}
+	if port, ok := hm["monitor_port"]; ok {
+		parts = append(parts, fmt.Sprintf("port %v", port))
+	} else {
+		parts = append(parts, "each member's port")
+	}
+	for _, field := range []string{"http_monitor", "https_monitor"} {
+		if h, ok := hm[field].(map[string]any); ok {
+			parts = append(parts, fmt.Sprintf("%q, up on %v", h["http_request"], h["http_response_code"]))
+		}
+	}
+	if u, ok := hm["udp_monitor"].(map[string]any); ok {
+		parts = append(parts, fmt.Sprintf("sends %q", u["udp_request"]))
+	}
+	if d, ok := hm["description"].(string); ok && d != "" {
+		parts = append(parts, "("+d+")")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // answers prints how n DNS queries for name are answered.

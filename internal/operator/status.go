@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
@@ -81,6 +82,36 @@ type StatusService struct {
 	TTL          *uint32      `json:"ttl,omitempty"`
 	DownResponse string       `json:"downResponse,omitempty"`
 	Pools        []StatusPool `json:"pools"`
+	// HealthMonitors are the monitors amko keeps for the service, by name, with
+	// what each one probes: their amko--<sha1> names say nothing by themselves.
+	HealthMonitors []StatusMonitor `json:"healthMonitors"`
+	// HealthMonitorRefs name the custom monitors someone else owns that the
+	// service uses instead (healthMonitorRefs of the GDP or a GSLBHostRule).
+	HealthMonitorRefs []string `json:"healthMonitorRefs,omitempty"`
+}
+
+// StatusMonitor is a health monitor amko keeps and what it probes.
+type StatusMonitor struct {
+	Name string `json:"name"`
+	// Protocol is http, https, tcp or udp.
+	Protocol string `json:"protocol"`
+	// Port is the port probed; 0: each member's own.
+	Port uint32 `json:"port,omitempty"`
+	// Path is the HTTP(S) path probed.
+	Path string `json:"path,omitempty"`
+	// Request is the HTTP request line, or what a UDP monitor sends.
+	Request string `json:"request,omitempty"`
+	// ResponseCodes are the HTTP answers taken as up, e.g. HTTP_2XX.
+	ResponseCodes []string `json:"responseCodes,omitempty"`
+	// Service is the GSLB service the monitor was made for ("gsname" of its
+	// description); empty for a shared one.
+	Service string `json:"service,omitempty"`
+	// Template is the health monitor template the monitor was made from.
+	Template string `json:"template,omitempty"`
+	// Shared monitors serve several services (passthrough members).
+	Shared bool `json:"shared,omitempty"`
+	// Description is the monitor's description on the controller.
+	Description string `json:"description,omitempty"`
 }
 
 // StatusPool is a priority group of a service.
@@ -213,9 +244,13 @@ func buildStatus(v statusView, active bool, role Role, haveConfig, synced bool, 
 	})
 	for _, svc := range services {
 		s := StatusService{Name: svc.Name, Tenant: svc.Tenant, DomainNames: slices.Clone(svc.DomainNames),
-			TTL: svc.TTL, DownResponse: string(svc.Down.Type), Pools: []StatusPool{}}
+			TTL: svc.TTL, DownResponse: string(svc.Down.Type), Pools: []StatusPool{},
+			HealthMonitors: []StatusMonitor{}, HealthMonitorRefs: slices.Clone(svc.HealthMonitorRefs)}
 		if s.DomainNames == nil {
 			s.DomainNames = []string{}
+		}
+		for _, hm := range svc.HealthMonitors {
+			s.HealthMonitors = append(s.HealthMonitors, statusMonitor(hm))
 		}
 		for _, p := range svc.Pools {
 			sp := StatusPool{Name: p.Name, Priority: p.Priority, Algorithm: string(p.Algorithm), Members: []StatusMember{}}
@@ -232,6 +267,40 @@ func buildStatus(v statusView, active bool, role Role, haveConfig, synced bool, 
 		st.Services = append(st.Services, s)
 	}
 	return st
+}
+
+// statusMonitor says what hm probes. The service it was made for, its path
+// and template are read from its description ("created by: amko, gsname: <s>,
+// path: <p>, protocol: <http|https>[, created from: <template>]", as AMKO
+// writes it), which is also what a user sees on the controller.
+func statusMonitor(hm gslb.HealthMonitor) StatusMonitor {
+	sm := StatusMonitor{Name: hm.Name, Protocol: strings.ToLower(strings.TrimPrefix(hm.Type, "HEALTH_MONITOR_")),
+		Port: hm.Port, Request: hm.HTTPRequest, ResponseCodes: slices.Clone(hm.HTTPResponseCodes),
+		Shared: hm.Shared, Description: hm.Description}
+	if sm.Request == "" {
+		sm.Request = hm.UDPRequest
+	}
+	for _, part := range strings.Split(hm.Description, ", ") {
+		key, value, ok := strings.Cut(part, ": ")
+		if !ok {
+			continue
+		}
+		switch key {
+		case "gsname":
+			sm.Service = value
+		case "path":
+			sm.Path = value
+		case "created from":
+			sm.Template = value
+		}
+	}
+	if sm.Path == "" && hm.HTTPRequest != "" {
+		// "HEAD /cart HTTP/1.0": the path is the request line's second word.
+		if f := strings.Fields(hm.HTTPRequest); len(f) > 1 {
+			sm.Path = f[1]
+		}
+	}
+	return sm
 }
 
 // addrString is a's text, or "" when unset.

@@ -268,8 +268,9 @@ func PrintObjects(w io.Writer, objects []Object) error {
 	return tw.Flush()
 }
 
-// PrintAmko prints what amko reports: its state, the member clusters and one
-// line per member of every GSLB service.
+// PrintAmko prints what amko reports: its state, the member clusters, one
+// line per member of every GSLB service, then one per health monitor of every
+// service with what it probes.
 func PrintAmko(w io.Writer, st *operator.Status) error {
 	_, _ = fmt.Fprintln(w)
 	tw := newTable(w)
@@ -362,7 +363,62 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := printMonitors(w, st); err != nil {
+		return err
+	}
 	return printExplain(w, st)
+}
+
+// printMonitors prints what each service's health monitors probe, one line
+// per monitor of every GSLB service: their names (amko--<sha1>) say nothing
+// by themselves.
+func printMonitors(w io.Writer, st *operator.Status) error {
+	n := 0
+	for _, s := range st.Services {
+		n += len(s.HealthMonitors) + len(s.HealthMonitorRefs)
+	}
+	if n == 0 {
+		return nil
+	}
+	_, _ = fmt.Fprintln(w)
+	tw := newTable(w)
+	row(tw, "FQDN", "HEALTH MONITOR", "PROTOCOL", "PORT", "REQUEST", "UP ON", "FOR")
+	for _, s := range st.Services {
+		fqdn := strings.Join(s.DomainNames, ",")
+		if fqdn == "" {
+			fqdn = s.Name
+		}
+		for _, m := range s.HealthMonitors {
+			port := "member's"
+			if m.Port != 0 {
+				port = strconv.FormatUint(uint64(m.Port), 10)
+			}
+			request := m.Request
+			if m.Protocol == "tcp" {
+				request = "connect"
+			}
+			// Who the monitor is for: its GSLB service and path, the
+			// template it was made from, or all passthrough services.
+			var what []string
+			switch {
+			case m.Shared:
+				what = append(what, "shared by the passthrough services")
+			case m.Service != "":
+				what = append(what, "gsname "+m.Service)
+			}
+			if m.Path != "" {
+				what = append(what, "path "+m.Path)
+			}
+			if m.Template != "" {
+				what = append(what, "from template "+m.Template)
+			}
+			row(tw, fqdn, m.Name, m.Protocol, port, request, strings.Join(m.ResponseCodes, ","), strings.Join(what, ", "))
+		}
+		for _, ref := range s.HealthMonitorRefs {
+			row(tw, fqdn, ref, "", "", "", "", "a custom monitor (healthMonitorRefs), not amko's")
+		}
+	}
+	return tw.Flush()
 }
 
 // printExplain prints why each candidate asked about is or is not selected.
