@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +102,9 @@ type Federator struct {
 
 	mu    sync.Mutex // one pass at a time; guards cache
 	cache clientCache
+
+	storedMu sync.Mutex            // guards stored: members are written to in parallel
+	stored   map[string]storedForm // by member/kind/name
 
 	// wrap, when set (by tests), wraps the member clients' transport.
 	wrap func(http.RoundTripper) http.RoundTripper
@@ -184,12 +188,12 @@ func (f *Federator) pass(ctx context.Context, ac *amkov1alpha1.AMKOCluster, cond
 	}
 	conds.add(TypeValidation, StatusValidAMKOCluster, "")
 
-	// Member contexts: every cluster of the set but this one.
+	// Member contexts: every cluster of the set but this one. AMKO's
+	// federation guide makes the current cluster optional in the list (its
+	// federator refuses a list without it): absent, it is a member all the
+	// same, and the others are the ones federated to.
 	if !slices.Contains(ac.Spec.Clusters, ac.Spec.ClusterContext) {
-		err := fmt.Errorf("error in initialising member cluster contexts: current cluster context %s not part of member clusters", ac.Spec.ClusterContext)
-		conds.hard(TypeMemberInitialisation, initTexts, err)
-		f.log.Warn("invalid AMKOCluster", "name", ac.Name, "err", err)
-		return Result{}, nil
+		f.log.Debug("the AMKOCluster's clusters do not name the current cluster: it is a member implicitly", "current", ac.Spec.ClusterContext)
 	}
 	res := Result{Leader: true}
 	var names []string
@@ -362,10 +366,56 @@ func validate(ctx context.Context, m *member, version string) (err, leader error
 		return fmt.Errorf("more than one AMKOCluster objects present in cluster %s, can't federate", m.name), nil
 	case len(list.Items) == 0:
 		return &missingError{cluster: m.name}, nil
-	case list.Items[0].Spec.Version != version:
+	case !Compatible(version, list.Items[0].Spec.Version):
 		return fmt.Errorf("version mismatch, current AMKO: %s, AMKO in cluster %s: %s", version, m.name, list.Items[0].Spec.Version), nil
 	}
 	return nil, nil
+}
+
+// Compatible reports whether an amko or AMKO of AMKOCluster version theirs
+// may be federated with one of version ours. AMKO requires the same version.
+// amko also federates within its family: amko 0.x (the chart's appVersion)
+// reads and writes AMKO 2.2's objects, so amko 0.x and AMKO 2.2.x ("2.2.1",
+// "v2.2.1") are one family, and a set can switch from one to the other
+// cluster by cluster. Anything else (AMKO 2.1, 1.x, "latest") is another
+// version, refused with AMKO's text.
+func Compatible(ours, theirs string) bool {
+	if ours == theirs {
+		return true
+	}
+	a, b := family(ours), family(theirs)
+	return a != "" && a == b
+}
+
+// family names the family of a version: "amko-2.2" for amko 0.x and AMKO
+// 2.2.x, "" for any other.
+func family(v string) string {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	major, rest, ok := strings.Cut(v, ".")
+	if !ok {
+		return ""
+	}
+	minor, _, _ := strings.Cut(rest, ".")
+	minor, _, _ = strings.Cut(minor, "-") // a pre-release: 0.2-rc1
+	if !numeric(major) || !numeric(minor) {
+		return ""
+	}
+	if major == "0" || (major == "2" && minor == "2") {
+		return "amko-2.2"
+	}
+	return ""
+}
+
+func numeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // missingError is a member with no AMKOCluster, with AMKO's text.

@@ -561,15 +561,6 @@ func TestInvalidAMKOCluster(t *testing.T) {
 			want: []cond{{Type: TypeValidation, Status: "invalid AMKOCluster object", Reason: "clusterContext field can't be empty in AMKOCluster object"}},
 		},
 		{
-			name: "clusterContext not in clusters",
-			edit: func(s *amkov1alpha1.AMKOClusterSpec) { s.Clusters = []string{"cluster2-admin", "cluster3-admin"} },
-			want: []cond{
-				{Type: TypeValidation, Status: "valid AMKOCluster object"},
-				{Type: TypeMemberInitialisation, Status: "member cluster clients invalid",
-					Reason: "error in initialising member cluster contexts: current cluster context cluster1-admin not part of member clusters"},
-			},
-		},
-		{
 			// The kubeconfig, not the AMKOCluster, is at fault: the leader keeps
 			// leading and retries.
 			name:    "context missing from the kubeconfig",
@@ -602,6 +593,43 @@ func TestInvalidAMKOCluster(t *testing.T) {
 			checkHeld(t, 1)
 			checkHeld(t, 2)
 		})
+	}
+}
+
+// AMKO's federation guide makes the current cluster optional in clusters:
+// absent, it is a member implicitly, and the others are federated to.
+func TestCurrentClusterImplicit(t *testing.T) {
+	reset(t)
+	federationSet(t, 0)
+	s := spec(0, true)
+	s.Clusters = []string{"cluster2-admin", "cluster3-admin"}
+	setAMKOCluster(t, 0, s)
+	create(t, 0, leaderGC())
+	create(t, 0, leaderGDP())
+	res, err := newFederator(t, 0, true).Reconcile(t.Context())
+	if err != nil || !res.Leader || res.Conflict {
+		t.Fatalf("Reconcile = Leader %v, Conflict %v, error %v; want a leader", res.Leader, res.Conflict, err)
+	}
+	checkConditions(t, 0, res, success(true))
+	checkHeld(t, 1, "gc:gc-1", "gdp:global-gdp")
+	checkHeld(t, 2, "gc:gc-1", "gdp:global-gdp")
+}
+
+// amko 0.x and AMKO 2.2.x federate (a set switches cluster by cluster); any
+// other pair of different versions is refused with AMKO's text.
+func TestVersionCompatibility(t *testing.T) {
+	for _, tc := range []struct {
+		ours, theirs string
+		want         bool
+	}{
+		{"0.1.0", "2.2.1", true}, {"2.2.1", "0.1.0", true}, {"0.1.0", "v2.2.1", true}, {"0.1.0", "2.2.0", true},
+		{"0.1.0", "0.2.0", true}, {"2.2.1", "2.2.1", true}, {"latest", "latest", true}, {"0.1.0", "2.2.1-rc1", true},
+		{"0.1.0", "2.1.0", false}, {"0.1.0", "1.12.1", false}, {"2.2.1", "2.3.0", false}, {"0.1.0", "latest", false},
+		{"0.1.0", "", false}, {"0.1.0", "2", false}, {"2.1.0", "2.1.1", false},
+	} {
+		if got := Compatible(tc.ours, tc.theirs); got != tc.want {
+			t.Errorf("Compatible(%q, %q) = %v, want %v", tc.ours, tc.theirs, got, tc.want)
+		}
 	}
 }
 

@@ -123,13 +123,9 @@ func (f *Federator) gslbConfigKind(ctx context.Context) (kind, error) {
 			return f.syncOne(ctx, m, "GSLBConfig", objs, nil)
 		}
 		return f.syncOne(ctx, m, "GSLBConfig", objs, &single{
-			name: want.Name,
-			inSync: func(o client.Object) bool {
-				h := o.(*amkov1alpha1.GSLBConfig)
-				hv, hok := h.Annotations[amkov1alpha1.AMKOUUIDAnnotation]
-				wv, wok := want.Annotations[amkov1alpha1.AMKOUUIDAnnotation]
-				return hv == wv && hok == wok && equality.Semantic.DeepEqual(h.Spec, want.Spec)
-			},
+			name:    want.Name,
+			content: func(o client.Object) any { return gslbConfigContent(o.(*amkov1alpha1.GSLBConfig)) },
+			want:    gslbConfigContent(want),
 			apply: func(o client.Object) {
 				h := o.(*amkov1alpha1.GSLBConfig)
 				h.Spec = *want.Spec.DeepCopy()
@@ -146,6 +142,18 @@ func (f *Federator) gslbConfigKind(ctx context.Context) (kind, error) {
 		})
 	}
 	return kind{condType: TypeGSLBConfigFederation, sync: sync}, nil
+}
+
+// gslbConfigContent is what the federation copies of a GSLBConfig: its spec
+// and its amko-uuid annotation.
+func gslbConfigContent(gc *amkov1alpha1.GSLBConfig) any {
+	type content struct {
+		Spec    amkov1alpha1.GSLBConfigSpec
+		UUID    string
+		HasUUID bool
+	}
+	uuid, ok := gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation]
+	return content{Spec: gc.Spec, UUID: uuid, HasUUID: ok}
 }
 
 // setUUID makes meta's amko-uuid annotation that of from: the promoted
@@ -189,11 +197,10 @@ func (f *Federator) gdpKind(ctx context.Context) (kind, error) {
 			return f.syncOne(ctx, m, "GlobalDeploymentPolicy", objs, nil)
 		}
 		return f.syncOne(ctx, m, "GlobalDeploymentPolicy", objs, &single{
-			name: want.Name,
-			inSync: func(o client.Object) bool {
-				return equality.Semantic.DeepEqual(o.(*amkov1alpha2.GlobalDeploymentPolicy).Spec, want.Spec)
-			},
-			apply: func(o client.Object) { o.(*amkov1alpha2.GlobalDeploymentPolicy).Spec = *want.Spec.DeepCopy() },
+			name:    want.Name,
+			content: func(o client.Object) any { return o.(*amkov1alpha2.GlobalDeploymentPolicy).Spec },
+			want:    want.Spec,
+			apply:   func(o client.Object) { o.(*amkov1alpha2.GlobalDeploymentPolicy).Spec = *want.Spec.DeepCopy() },
 			fresh: func() client.Object {
 				return &amkov1alpha2.GlobalDeploymentPolicy{
 					ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: want.Name},
@@ -207,10 +214,51 @@ func (f *Federator) gdpKind(ctx context.Context) (kind, error) {
 
 // single is the one object of a kind a member's avi-system must hold.
 type single struct {
-	name   string
-	inSync func(have client.Object) bool // whether have already carries what is federated
-	apply  func(have client.Object)      // copies what is federated into have
-	fresh  func() client.Object          // a new copy to create
+	name    string
+	content func(o client.Object) any // what is federated of o
+	want    any                       // the leader's content
+	apply   func(have client.Object)  // copies what is federated into have
+	fresh   func() client.Object      // a new copy to create
+}
+
+// storedForm is how a member stored the content last written to it, when
+// that differs from what was sent: a member with AMKO 2.2.1's CRDs prunes
+// amko's fields (the GSLBConfig's spec.dns, spec.gslbLeader.caBundle). The
+// pruned form is in line: writing again would change nothing.
+type storedForm struct{ sent, stored any }
+
+// inSync reports whether have carries want's content, as sent or as the
+// member stores it.
+func (f *Federator) inSync(m *member, kindName string, have client.Object, want *single) bool {
+	c := want.content(have)
+	if equality.Semantic.DeepEqual(c, want.want) {
+		return true
+	}
+	f.storedMu.Lock()
+	defer f.storedMu.Unlock()
+	sf, ok := f.stored[m.name+"/"+kindName+"/"+want.name]
+	return ok && equality.Semantic.DeepEqual(sf.sent, want.want) && equality.Semantic.DeepEqual(sf.stored, c)
+}
+
+// written remembers how the member stored what was just written (obj, as the
+// API server returned it), and says once when it pruned part of it.
+func (f *Federator) written(m *member, kindName string, obj client.Object, want *single) {
+	key := m.name + "/" + kindName + "/" + want.name
+	c := want.content(obj)
+	f.storedMu.Lock()
+	defer f.storedMu.Unlock()
+	if equality.Semantic.DeepEqual(c, want.want) {
+		delete(f.stored, key)
+		return
+	}
+	if f.stored == nil {
+		f.stored = map[string]storedForm{}
+	}
+	if _, seen := f.stored[key]; !seen {
+		f.log.Warn("federation: the member stores the object without some of amko's fields (its CRDs are AMKO 2.2.1's): those are not federated there",
+			"kind", kindName, "name", want.name, "cluster", m.name)
+	}
+	f.stored[key] = storedForm{sent: want.want, stored: c}
 }
 
 // syncOne makes the member's avi-system hold exactly want (nil: nothing) among
@@ -223,7 +271,7 @@ func (f *Federator) syncOne(ctx context.Context, m *member, kindName string, hav
 	for _, h := range have {
 		if want != nil && h.GetName() == want.name {
 			found = true
-			if want.inSync(h) {
+			if f.inSync(m, kindName, h, want) {
 				continue
 			}
 			want.apply(h)
@@ -231,6 +279,7 @@ func (f *Federator) syncOne(ctx context.Context, m *member, kindName string, hav
 				errs = append(errs, fmt.Errorf("can't update object %s/%s on cluster %s: %w", h.GetNamespace(), h.GetName(), m.name, err))
 				continue
 			}
+			f.written(m, kindName, h, want)
 			f.log.Info("federation: updated", "kind", kindName, "name", h.GetName(), "cluster", m.name)
 			continue
 		}
@@ -243,6 +292,7 @@ func (f *Federator) syncOne(ctx context.Context, m *member, kindName string, hav
 		if err := m.client.Create(ctx, obj, client.FieldOwner(FieldManager)); err != nil {
 			errs = append(errs, fmt.Errorf("error in creating %s %s/%s on cluster %s: %w", kindName, obj.GetNamespace(), obj.GetName(), m.name, err))
 		} else {
+			f.written(m, kindName, obj, want)
 			f.log.Info("federation: created", "kind", kindName, "name", obj.GetName(), "cluster", m.name)
 		}
 	}

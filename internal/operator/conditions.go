@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/provider"
 )
@@ -56,10 +57,15 @@ func configConditions(state string, backendErr error, hold *plan.Hold) []metav1.
 	accepted := condition(amkov1alpha1.ConditionAccepted, true, amkov1alpha1.ReasonAccepted, "")
 	var synced metav1.Condition
 	switch {
-	case state == amkov1alpha1.GSLBConfigStateAccepted && hold != nil:
+	case (state == amkov1alpha1.GSLBConfigStateAccepted || isOutageState(state)) && hold != nil:
 		synced = condition(amkov1alpha1.ConditionSynced, false, amkov1alpha1.ReasonDeletionHeld, holdMessage(hold))
-	case state == amkov1alpha1.GSLBConfigStateAccepted:
+	case state == amkov1alpha1.GSLBConfigStateAccepted, state == amkov1alpha1.GSLBConfigStateSynced:
 		synced = condition(amkov1alpha1.ConditionSynced, true, amkov1alpha1.ReasonSynced, "")
+	case isOutageState(state):
+		// In effect and written to the backend, but without what the lost
+		// clusters hold now.
+		synced = condition(amkov1alpha1.ConditionSynced, false, ReasonMemberClusterUnreachable,
+			state+"; their last known members are kept")
 	case state == amkov1alpha1.GSLBConfigStateSyncing:
 		synced = condition(amkov1alpha1.ConditionSynced, false, amkov1alpha1.ReasonSyncing, "first pass over the backend under way")
 	case state == amkov1alpha1.GSLBConfigStateNotLeader:
@@ -78,6 +84,35 @@ func configConditions(state string, backendErr error, hold *plan.Hold) []metav1.
 		synced = condition(amkov1alpha1.ConditionSynced, false, amkov1alpha1.ReasonRejected, "the configuration is not in effect")
 	}
 	return []metav1.Condition{accepted, synced}
+}
+
+// ReasonMemberClusterUnreachable is the Synced condition's reason while a
+// member cluster does not answer.
+const ReasonMemberClusterUnreachable = "MemberClusterUnreachable"
+
+// outagePrefix begins the GSLBConfig state AMKO's troubleshooting guide
+// documents for a member cluster that cannot be read ("cluster healthcheck
+// failed"); each such cluster follows, with AMKO's per-cluster text.
+const outagePrefix = "error: cluster healthcheck failed, "
+
+// isOutageState reports whether state is the member-outage state: the
+// configuration is accepted and in effect all the same.
+func isOutageState(state string) bool { return strings.HasPrefix(state, outagePrefix) }
+
+// syncedState is the state of an accepted GSLBConfig after a successful
+// pass: AMKO's success, or the member outage while clusters do not answer
+// (those that answered once, and those that failed since start).
+func syncedState(sts []members.Status) string {
+	var msgs []string
+	for _, st := range sts {
+		if st.State == members.Unreachable || (st.State == members.Pending && st.Error != "") {
+			msgs = append(msgs, "cluster "+st.Cluster+" health check failed, can't access the services api")
+		}
+	}
+	if len(msgs) == 0 {
+		return amkov1alpha1.GSLBConfigStateAccepted
+	}
+	return outagePrefix + strings.Join(msgs, ", ")
 }
 
 // holdMessage names the held deletions, at most ten of them.

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
@@ -79,13 +80,14 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 	}
 	items := list.Items
 	sort.Slice(items, func(i, j int) bool {
-		ai, aj := items[i].Status.State == amkov1alpha1.GSLBConfigStateAccepted, items[j].Status.State == amkov1alpha1.GSLBConfigStateAccepted
+		ai, aj := inEffect(items[i].Status.State), inEffect(items[j].Status.State)
 		if ai != aj {
 			return ai
 		}
 		return olderThan(&items[i], &items[j])
 	})
 	gc := items[0].DeepCopy()
+	o.announceCRDs(gc)
 	for i := range items[1:] {
 		o.setConfigStatus(ctx, &items[1+i], amkov1alpha1.GSLBConfigStateAnother)
 	}
@@ -271,11 +273,16 @@ func (o *Operator) backendKey(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 		return "", nil, nil, &provider.ConfigError{State: "error: invalid gslb config with leaderSecret " + leader.Credentials}
 	}
 	secret, err := o.secrets.get(ctx, leader.Credentials)
-	if err == nil && len(secret.Data["username"]) == 0 {
-		err = errors.New("no username")
+	if apierrors.IsNotFound(err) {
+		return "", nil, nil, &provider.ConfigError{State: "error: secret object doesn't exist " + leader.Credentials, Err: err}
 	}
 	if err != nil {
-		return "", nil, nil, &provider.ConfigError{State: "error: secret object doesn't exist " + leader.Credentials, Err: err}
+		return "", nil, nil, fmt.Errorf("reading the credentials Secret %s/%s: %w", Namespace, leader.Credentials, err)
+	}
+	if msg := credentialsProblem(secret); msg != "" {
+		// The Secret exists: saying it does not would send the admin looking
+		// for the wrong fault.
+		return "", nil, nil, &provider.ConfigError{State: "error: invalid gslb config: " + msg}
 	}
 	tenant := policy.DefaultTenant
 	if leader.Tenant != nil && *leader.Tenant != "" {
@@ -291,6 +298,19 @@ func (o *Operator) backendKey(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)), secret.Data, ca, nil
+}
+
+// credentialsProblem says what is wrong with the controller credentials
+// Secret, "" when nothing: AMKO reads its keys username and password.
+func credentialsProblem(s *corev1.Secret) string {
+	where := fmt.Sprintf("the Secret %s/%s", s.Namespace, s.Name)
+	switch u, ok := s.Data["username"]; {
+	case !ok:
+		return where + " has no key username"
+	case len(bytes.TrimSpace(u)) == 0:
+		return where + " has an empty username"
+	}
+	return ""
 }
 
 // CAKey is the key of the credentials Secret that may hold the controller's
@@ -527,7 +547,8 @@ func (o *Operator) membersKubeconfig(ctx context.Context) ([]byte, error) {
 }
 
 // setConfigStatus writes a GSLBConfig's state, and the conditions beside it,
-// when they differ.
+// when they differ. On AMKO 2.2.1's CRDs, which prune conditions, the state
+// alone is written, on the object itself as AMKO does.
 func (o *Operator) setConfigStatus(ctx context.Context, gc *amkov1alpha1.GSLBConfig, msg string) {
 	if !o.active() {
 		return
@@ -535,23 +556,32 @@ func (o *Operator) setConfigStatus(ctx context.Context, gc *amkov1alpha1.GSLBCon
 	o.mu.Lock()
 	hold, backendErr := o.hold, o.state.lastErr
 	o.mu.Unlock()
-	conds, changed := withConditions(gc.Status.Conditions, gc.Generation, configConditions(msg, backendErr, hold)...)
+	var conds []metav1.Condition
+	changed := false
+	if !o.amkoCRDsFor(resGSLBConfigs) {
+		conds, changed = withConditions(gc.Status.Conditions, gc.Generation, configConditions(msg, backendErr, hold)...)
+	}
 	if gc.Status.State == msg && !changed {
 		return
 	}
-	stateChanged := gc.Status.State != msg
-	patch := client.MergeFrom(gc.DeepCopy())
+	prevState := gc.Status.State
+	old := gc.DeepCopy()
 	gc.Status.State, gc.Status.Conditions = msg, conds
-	if err := o.client.Status().Patch(ctx, gc, patch); err != nil {
+	if err := o.patchStatus(ctx, resGSLBConfigs, gc, old); err != nil {
 		if !isGone(err) {
 			o.log.Warn("writing GSLBConfig status", "name", gc.Name, "err", err)
 		}
 		return
 	}
-	if stateChanged && msg == amkov1alpha1.GSLBConfigStateAccepted {
+	if prevState != msg && msg == amkov1alpha1.GSLBConfigStateAccepted && !isOutageState(prevState) {
 		// AMKO's message, on the GSLBConfig rather than on the pod.
 		o.recorder.Event(gc, corev1.EventTypeNormal, "Accepted", "GSLB Configuration validated and accepted.")
 	}
+}
+
+// inEffect reports whether a GSLBConfig's state says amko uses it.
+func inEffect(state string) bool {
+	return state == amkov1alpha1.GSLBConfigStateAccepted || isOutageState(state)
 }
 
 // olderThan orders objects by creation, then name, so the oldest wins ties.

@@ -88,6 +88,9 @@ type Options struct {
 	DeletionWindow time.Duration
 	// DeletionThreshold is that fraction; 0 means one half.
 	DeletionThreshold float64
+	// CRDRecheck is how often the installed CRDs are detected again (amko's
+	// or AMKO 2.2.1's, which take status differently); 0 means 30 s.
+	CRDRecheck time.Duration
 }
 
 // Operator is a running amko.
@@ -99,6 +102,8 @@ type Operator struct {
 	members  *members.Registry
 	// secrets are the Secrets amko reads, each watched by name.
 	secrets *secretWatches
+	// crds says whether amko's kinds have a status subresource.
+	crds    *crdDetector
 	log     *slog.Logger
 	metrics *Metrics
 
@@ -124,6 +129,9 @@ type Operator struct {
 	selecting *bool
 	// broadcaster sends the recorder's Events; stopped with Run.
 	broadcaster record.EventBroadcaster
+	// crdsAnnounced: the installed CRDs, as last detected, were told in an
+	// Event (or need none).
+	crdsAnnounced bool
 
 	// The pass goroutine's own, unguarded: the model's memo of the last build,
 	// and the desired services the last plan found equal to observed ones.
@@ -134,6 +142,8 @@ type Operator struct {
 	// selecting nothing.
 	nothingSelected string
 	policies        policy.Acceptor // policy acceptance state, the pass goroutine's own
+	// crdsWereAMKO: the last CRDs announced were AMKO's.
+	crdsWereAMKO bool
 
 	// The federation goroutine's own: what member clusters last said of
 	// their AMKOClusters, and the unfederated members last reported.
@@ -157,6 +167,9 @@ func New(opts Options) (*Operator, error) {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
+	}
+	if opts.CRDRecheck <= 0 {
+		opts.CRDRecheck = 30 * time.Second
 	}
 	if opts.Providers == nil {
 		return nil, errors.New("operator: no provider factory")
@@ -200,6 +213,7 @@ func New(opts Options) (*Operator, error) {
 		metrics:     opts.Metrics,
 		guard:       plan.DeletionGuard{Threshold: opts.DeletionThreshold, Window: window},
 		broadcaster: broadcaster,
+		crds:        &crdDetector{rc: cs.Discovery().RESTClient()},
 	}
 	o.recorder = activeOnly{o: o, r: broadcaster.NewRecorder(opts.Scheme, corev1.EventSource{Component: "amko"})}
 	o.standby.Store(opts.Standby)
@@ -337,6 +351,13 @@ func (o *Operator) Run(ctx context.Context) error {
 	}
 	defer o.members.Stop()
 	defer o.closeBackend()
+	// Before the first pass, so that its status writes go where the CRDs
+	// take them; then again and again (an upgrade needs no restart).
+	o.checkCRDs(ctx)
+	crdCtx, stopCRDs := context.WithCancel(ctx)
+	crdDone := make(chan struct{})
+	go func() { defer close(crdDone); o.watchCRDs(crdCtx, o.opts.CRDRecheck) }()
+	defer func() { stopCRDs(); <-crdDone }()
 	fedCtx, stopFed := context.WithCancel(ctx)
 	fedDone := make(chan struct{})
 	go func() { defer close(fedDone); o.runFederation(fedCtx) }()

@@ -101,13 +101,17 @@ func (o *Operator) setGDPStatus(ctx context.Context, gdp *amkov1alpha2.GlobalDep
 			}
 		}
 	}
-	conds, changed := withConditions(gdp.Status.Conditions, gdp.Generation, set...)
+	var conds []metav1.Condition
+	changed := false
+	if !o.amkoCRDsFor(resGDPs) { // AMKO's CRDs prune conditions
+		conds, changed = withConditions(gdp.Status.Conditions, gdp.Generation, set...)
+	}
 	if gdp.Status.ErrorStatus == msg && !changed {
 		return
 	}
-	patch := client.MergeFrom(gdp.DeepCopy())
+	old := gdp.DeepCopy()
 	gdp.Status.ErrorStatus, gdp.Status.Conditions = msg, conds
-	if err := o.client.Status().Patch(ctx, gdp, patch); err != nil && !isGone(err) {
+	if err := o.patchStatus(ctx, resGDPs, gdp, old); err != nil && !isGone(err) {
 		o.log.Warn("writing GlobalDeploymentPolicy status", "name", gdp.Name, "err", err)
 	}
 }
@@ -130,13 +134,17 @@ func (o *Operator) setHostRuleStatus(ctx context.Context, ghr *amkov1alpha1.GSLB
 	if status != policy.ReasonAccepted {
 		accepted = condition(amkov1alpha1.ConditionAccepted, false, amkov1alpha1.ReasonRejected, msg)
 	}
-	conds, changed := withConditions(ghr.Status.Conditions, ghr.Generation, accepted)
+	var conds []metav1.Condition
+	changed := false
+	if !o.amkoCRDsFor(resGSLBHostRules) { // AMKO's CRDs prune conditions
+		conds, changed = withConditions(ghr.Status.Conditions, ghr.Generation, accepted)
+	}
 	if ghr.Status.Status == status && ghr.Status.Error == msg && !changed {
 		return
 	}
-	patch := client.MergeFrom(ghr.DeepCopy())
+	old := ghr.DeepCopy()
 	ghr.Status.Status, ghr.Status.Error, ghr.Status.Conditions = status, msg, conds
-	if err := o.client.Status().Patch(ctx, ghr, patch); err != nil && !isGone(err) {
+	if err := o.patchStatus(ctx, resGSLBHostRules, ghr, old); err != nil && !isGone(err) {
 		o.log.Warn("writing GSLBHostRule status", "namespace", ghr.Namespace, "name", ghr.Name, "err", err)
 	}
 }

@@ -89,7 +89,12 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	o.mu.Lock()
 	o.state.synced = true
 	o.mu.Unlock()
-	o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateAccepted)
+	if !synced {
+		// AMKO's boot sequence: syncing all objects, synced all objects, then
+		// success (amko.md §2.1 step 11).
+		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateSynced)
+	}
+	o.setConfigStatus(ctx, gc, syncedState(o.members.Status()))
 	o.recordServices(desired)
 	return nil
 }
