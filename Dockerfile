@@ -31,5 +31,5 @@ LABEL org.opencontainers.image.title=amko \
       org.opencontainers.image.revision=$REVISION
 COPY --from=build /out/amko /amko
 USER 65532:65532
-EXPOSE 8080 5353/udp 5353/tcp
+EXPOSE 8443 8081 5353/udp 5353/tcp
 ENTRYPOINT ["/amko"]

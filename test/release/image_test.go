@@ -327,7 +327,7 @@ func checkUser(t *testing.T, files map[string]tarFile, user string) {
 type dockerfileImage struct {
 	user       string
 	entrypoint []string
-	ports      []string // as in an OCI config: 8080/tcp
+	ports      []string // as in an OCI config: 8443/tcp
 }
 
 // dockerfile reads the Dockerfile's final stage, so that the image built

@@ -165,7 +165,7 @@ func platformImage(p platformBinary, created time.Time, labels map[string]string
 		Labels:     labels,
 		// As the Dockerfile: the metrics and health port and the DNS port of
 		// a non-root process.
-		ExposedPorts: map[string]struct{}{"8080/tcp": {}, "5353/udp": {}, "5353/tcp": {}},
+		ExposedPorts: map[string]struct{}{"8443/tcp": {}, "8081/tcp": {}, "5353/udp": {}, "5353/tcp": {}},
 	}
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
