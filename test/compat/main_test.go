@@ -19,9 +19,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/amko-project/amko/config/crd"
 	"github.com/amko-project/amko/test/await"
@@ -31,7 +33,10 @@ import (
 var set *clusters.Set
 
 // Cluster 0 has amko's CRDs; cluster 1 gets AMKO 2.2.1's (amkoCluster).
-func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 2, &set, clusters.Options{})) }
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard()) // controller-runtime's clients log through it
+	os.Exit(clusters.Main(m, 2, &set, clusters.Options{}))
+}
 
 // AMKO's CRD manifests: its four own, kept with config/crd's compatibility
 // test, and the AKO HostRule CRD that AMKO's tests install.
