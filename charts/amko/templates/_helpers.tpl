@@ -101,3 +101,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $r := .Values.statusReader | default dict -}}
 {{- default "amko-status" $r.name -}}
 {{- end -}}
+
+{{/*
+The owner of a GlobalDeploymentPolicy global-gdp that exists already and that
+this release does not own: helm uninstall keeps the GDP (see gdp.yaml), and
+helm refuses to install an object that carries another release's
+meta.helm.sh annotations, so a release under a new name would fail. Such a GDP
+is left alone (not rendered): amko keeps running from it, and NOTES.txt says
+how to hand it to this release. Empty when there is none, when this release
+owns it, and whenever helm renders without a cluster (helm template).
+*/}}
+{{- define "amko.keptGDPOwner" -}}
+{{- if .Capabilities.APIVersions.Has "amko.vmware.com/v1alpha2/GlobalDeploymentPolicy" -}}
+{{- $kept := lookup "amko.vmware.com/v1alpha2" "GlobalDeploymentPolicy" (include "amko.namespace" .) "global-gdp" -}}
+{{- if $kept -}}
+{{- $name := dig "metadata" "annotations" "meta.helm.sh/release-name" "" $kept -}}
+{{- $ns := dig "metadata" "annotations" "meta.helm.sh/release-namespace" "" $kept -}}
+{{- if not (and (eq $name .Release.Name) (eq $ns .Release.Namespace)) -}}
+{{- if $name -}}release {{ $name }} (namespace {{ $ns }}){{- else -}}no Helm release{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
