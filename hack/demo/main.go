@@ -259,10 +259,11 @@ func describeMonitor(hm map[string]any) string {
 	if u, ok := hm["udp_monitor"].(map[string]any); ok {
 		parts = append(parts, fmt.Sprintf("sends %q", u["udp_request"]))
 	}
+	what := strings.Join(parts, ", ")
 	if d, ok := hm["description"].(string); ok && d != "" {
-		parts = append(parts, "("+d+")")
+		what += " (" + d + ")"
 	}
-	return strings.Join(parts, ", ")
+	return what
 }
 
 // answers prints how n DNS queries for name are answered.
