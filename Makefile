@@ -45,7 +45,7 @@ demo-avi: k8s-bin
 ## test-tools: what the tests run as programs (helm, amko, controller-gen), built
 ## here so that no test spends its own timeout compiling them
 test-tools: helm release-tools linux-binaries
-	$(GO) build -o bin/ ./cmd/amko
+	$(GO) build -o bin/ ./cmd/amko ./cmd/kubectl-amko
 	$(TOOL) controller-gen --version >/dev/null
 
 # A loaded machine runs the suite in 2-5 minutes; the bound is for a hung test,
@@ -54,7 +54,7 @@ TEST_TIMEOUT ?= 20m
 
 ## test: lint, then every test against real API servers built on first use
 test: k8s-bin lint test-tools
-	KUBEBUILDER_ASSETS=$(K8S_BIN) AMKO_TEST_HELM=$(ROOT)/bin/helm AMKO_TEST_BINARY=$(ROOT)/bin/amko \
+	KUBEBUILDER_ASSETS=$(K8S_BIN) AMKO_TEST_HELM=$(ROOT)/bin/helm AMKO_TEST_BINARY=$(ROOT)/bin/amko AMKO_TEST_PLUGIN=$(ROOT)/bin/kubectl-amko \
 		$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 ## helm: helm, pinned in hack/helm/go.mod, into bin/

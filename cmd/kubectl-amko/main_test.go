@@ -42,10 +42,13 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	// The plugin is tested as the program kubectl runs, built here; amko as
-	// make test builds it (AMKO_TEST_BINARY), else here too.
-	plugin = filepath.Join(dir, "kubectl-amko")
-	builds := [][]string{{plugin, "."}}
+	// The plugin and amko are tested as the programs kubectl and the pod run,
+	// as make test builds them (AMKO_TEST_PLUGIN, AMKO_TEST_BINARY), else here.
+	var builds [][]string
+	if plugin = os.Getenv("AMKO_TEST_PLUGIN"); plugin == "" {
+		plugin = filepath.Join(dir, "kubectl-amko")
+		builds = append(builds, []string{plugin, "."})
+	}
 	if amko = os.Getenv("AMKO_TEST_BINARY"); amko == "" {
 		amko = filepath.Join(dir, "amko")
 		builds = append(builds, []string{amko, "../amko"})
