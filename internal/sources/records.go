@@ -1,9 +1,10 @@
 // Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
 
 // Package sources turns the objects of a member cluster (Ingresses, Services of
-// type LoadBalancer, OpenShift Routes, Namespaces, AKO HostRules) into records:
-// what each application object offers for GSLB, as AMKO reads it (amko.md §2.3).
-// It knows nothing of policy or backends.
+// type LoadBalancer, OpenShift Routes, Gateway API routes through their
+// Gateways, Namespaces, AKO HostRules) into records: what each application
+// object offers for GSLB, as AMKO reads it (amko.md §2.3), and as amko reads
+// the Gateway API, which AMKO does not. It knows nothing of policy or backends.
 package sources
 
 import "net/netip"
@@ -30,9 +31,12 @@ type Record struct {
 	IP        netip.Addr
 	Labels    map[string]string
 
-	// Paths are the HTTP paths of the host (Ingress, Route); "/" when none.
+	// Paths are the HTTP paths of the host (Ingress, Route, HTTPRoute,
+	// GRPCRoute); "/" when none.
 	Paths []string
-	// TLS is set when the host is served over TLS (a passthrough Route is not).
+	// TLS is set when the host is served over TLS (a passthrough Route is not;
+	// an HTTPRoute or GRPCRoute is through an HTTPS listener; a TLSRoute,
+	// monitored over TCP, is not).
 	TLS bool
 	// Passthrough is set for TLS passthrough Routes, which have no paths, and
 	// for Ingresses annotated passthrough.ako.vmware.com/enabled: "true", which
@@ -41,7 +45,10 @@ type Record struct {
 	// Ingress as any other.
 	Passthrough bool
 	// Port and Protocol are a LoadBalancer Service's lowest port and its protocol
-	// (TCP or UDP), and 443/TCP for passthrough Routes.
+	// (TCP or UDP), and 443/TCP for passthrough Routes. For Gateway API routes,
+	// Port is that of the listener the host's monitor probes (the lowest of its
+	// listeners, HTTPS first), and Protocol is TCP or UDP for TLS, TCP and UDP
+	// routes, "" for HTTP ones.
 	Port     int32
 	Protocol string
 
