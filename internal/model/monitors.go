@@ -12,7 +12,6 @@ import (
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/policy"
-	"github.com/amko-project/amko/internal/sources"
 )
 
 // Names and strings of the monitors amko creates (amko.md §2.7); the names and
@@ -111,8 +110,9 @@ func (p monitorPolicy) minUp() uint32 {
 }
 
 // monitors are the monitors amko owns for the service and the custom ones it
-// references. By default: path monitors for Ingress and Route members, one TCP
-// or UDP monitor for LoadBalancer Services, and the shared passthrough monitor
+// references. By default: path monitors for Ingress, Route, HTTPRoute and
+// GRPCRoute members, one TCP or UDP monitor for LoadBalancer Services and TLS,
+// TCP and UDP routes, and the shared passthrough monitor
 // for passthrough members. AMKO picks one of these kinds from its first member
 // when a service mixes them; here each kind of member brings its own.
 func (ix *index) monitors(service string, members []member, p monitorPolicy) ([]gslb.HealthMonitor, []string) {
@@ -146,12 +146,14 @@ func (ix *index) monitors(service string, members []member, p monitorPolicy) ([]
 // gives the request line (its path replaced) and the response codes.
 func (ix *index) pathMonitors(service string, members []member, templateName string) []gslb.HealthMonitor {
 	var paths []string
+	var ports []int32
 	secure := false
 	for _, m := range members {
 		secure = secure || m.tls
 		if !isPathMember(m) {
 			continue
 		}
+		ports = append(ports, m.Port)
 		if len(m.Paths) == 0 {
 			paths = append(paths, "/")
 		}
@@ -172,6 +174,7 @@ func (ix *index) pathMonitors(service string, members []member, templateName str
 	if secure {
 		protocol, typ, port = "https", monitorHTTPS, httpsPort
 	}
+	port = pathPort(ports, port)
 	tmpl, hasTemplate := ix.policy.Templates[templateName]
 	hasTemplate = hasTemplate && templateName != ""
 
@@ -195,6 +198,25 @@ func (ix *index) pathMonitors(service string, members []member, templateName str
 	return hms
 }
 
+// pathPort is the port of the path monitors: def (AMKO's 80 or 443), unless
+// every path member names the same other port. Only Gateway API routes name
+// one, their listener's, which need not be 80 or 443; members that disagree
+// (a route on 8080, an Ingress on 80) keep the default.
+func pathPort(ports []int32, def uint32) uint32 {
+	port := def
+	for i, p := range ports {
+		q := def
+		if p > 0 {
+			q = uint32(p)
+		}
+		if i > 0 && q != port {
+			return def
+		}
+		port = q
+	}
+	return port
+}
+
 // templateRequest is the template's request line with its path (the second of
 // its three tokens) replaced; AMKO leaves a line of another shape as it is.
 func templateRequest(t policy.Template, path string) string {
@@ -206,13 +228,14 @@ func templateRequest(t policy.Template, path string) string {
 }
 
 // nonPathMonitor is the TCP or UDP monitor of the service's LoadBalancer
-// Service members, on the lowest port among them with that port's protocol.
+// Service members (and TLS, TCP and UDP routes: sources.Record.L4), on the
+// lowest port among them with that port's protocol.
 func nonPathMonitor(service string, members []member) (gslb.HealthMonitor, bool) {
 	found := false
 	var port int32
 	var protocol string
 	for _, m := range members {
-		if m.Kind != sources.KindLBSvc {
+		if !m.L4() {
 			continue
 		}
 		proto := strings.ToUpper(m.Protocol)
@@ -237,9 +260,11 @@ func nonPathMonitor(service string, members []member) (gslb.HealthMonitor, bool)
 	return withPacing(hm), true
 }
 
-func isPassthrough(m member) bool { return m.Kind != sources.KindLBSvc && m.Passthrough }
+// isPassthrough: a passthrough Route (or Ingress), monitored by the shared TCP
+// monitor. A passthrough TLSRoute is an L4 member: its listener's port is known.
+func isPassthrough(m member) bool { return !m.L4() && m.Passthrough }
 
-func isPathMember(m member) bool { return m.Kind != sources.KindLBSvc && !m.Passthrough }
+func isPathMember(m member) bool { return !m.L4() && !m.Passthrough }
 
 // withPacing sets AMKO's probe pacing, the same on every monitor.
 func withPacing(hm gslb.HealthMonitor) gslb.HealthMonitor {

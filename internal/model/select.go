@@ -88,7 +88,14 @@ func (ix *index) selectRecord(r sources.Record) (selection, string) {
 
 	addressOnly := cp.SyncVipOnly || ix.policy.AddressOnly
 	if !addressOnly && (r.VSUUID == "" || r.ControllerUUID == "") {
-		return selection{}, reasonMissingUUIDs
+		if !r.Kind.IsGatewayAPI() {
+			return selection{}, reasonMissingUUIDs
+		}
+		// AKO's Gateway API implementation writes no virtual service uuids
+		// (sources.FromGatewayRoute reads them where it would): refusing its
+		// routes would refuse them all, so they are placed by address, as in
+		// a syncVipOnly cluster.
+		addressOnly = true
 	}
 
 	if r.Kind == sources.KindIngress {
