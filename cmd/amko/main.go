@@ -28,7 +28,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -37,6 +36,7 @@ import (
 	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/provider/providers"
+	"github.com/amko-project/amko/internal/statusreport"
 )
 
 func main() {
@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, given *listeners) error {
 	// (third_party/glog), under the live log level.
 	slog.SetDefault(log)
 
-	cfg, err := localConfig(*kubeconfig, *kubeContext)
+	cfg, err := statusreport.LoadConfig(*kubeconfig, *kubeContext)
 	if err != nil {
 		return err
 	}
@@ -247,23 +247,4 @@ func runElected(ctx context.Context, cfg *rest.Config, namespace, id string, log
 		}
 		return nil
 	}
-}
-
-// localConfig reaches the cluster amko runs for.
-func localConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
-	if kubeconfig == "" && kubeContext == "" {
-		if cfg, err := rest.InClusterConfig(); err == nil {
-			return cfg, nil
-		}
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
-	}
-	return cfg, nil
 }

@@ -24,6 +24,8 @@ type Report struct {
 	Objects []Object `json:"objects"`
 	// Amko is what the running amko reports at /status; nil when unreachable.
 	Amko *operator.Status `json:"amko"`
+	// Compare is the comparison --compare asked for.
+	Compare *Comparison `json:"compare,omitempty"`
 	// Errors say what could not be read.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -52,6 +54,8 @@ func Run(ctx context.Context, name string, args []string, stdout io.Writer) erro
 	output := fs.String("o", "table", "output format: table or json")
 	timeout := fs.Duration("timeout", 30*time.Second, "bound on the whole command")
 	explain := fs.String("explain", "", `say why candidates are or are not selected: a host or GSLB service name, "namespace/name" or "cluster/namespace/name" of an Ingress, Service or Route, or "*" for all`)
+	compare := fs.String("compare", "", "ask this DNS server (host:port: the Avi DNS service, before its zone moves to amko) and amko's the same questions about every GSLB service's names, print where the answers differ, and fail if any does")
+	compareWith := fs.String("compare-with", "", "with --compare: amko's DNS server (host:port); default: the address amko reports")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,11 +90,18 @@ func Run(ctx context.Context, name string, args []string, stdout io.Writer) erro
 		}
 		amkoErr = fmt.Errorf("reading amko's /status from %s: %w", where, amkoErr)
 	}
-	errs := errors.Join(objErr, amkoErr)
+	var cmp *Comparison
+	var cmpErr error
+	if *compare != "" && st != nil {
+		if cmp, cmpErr = Compare(ctx, st, *compare, *compareWith); cmpErr == nil {
+			cmpErr = cmp.Err()
+		}
+	}
+	errs := errors.Join(objErr, amkoErr, cmpErr)
 
 	if *output == "json" {
-		report := Report{Objects: objects, Amko: st}
-		for _, e := range []error{objErr, amkoErr} {
+		report := Report{Objects: objects, Amko: st, Compare: cmp}
+		for _, e := range []error{objErr, amkoErr, cmpErr} {
 			if e != nil {
 				report.Errors = append(report.Errors, e.Error())
 			}
@@ -107,6 +118,11 @@ func Run(ctx context.Context, name string, args []string, stdout io.Writer) erro
 	}
 	if st != nil {
 		if err := PrintAmko(stdout, st); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	if cmp != nil {
+		if err := PrintComparison(stdout, cmp); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
 		}
 	}
