@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/amko-project/amko/internal/sources"
 )
@@ -113,4 +115,76 @@ func TestSkippedObjectsLoggedOnce(t *testing.T) {
 	if n := count(); n != 3 {
 		t.Errorf("%d lines after a new skipped version and a placed one, want 3", n)
 	}
+}
+
+func gatewayObj(ip string) *gatewayv1.Gateway {
+	typ := gatewayv1.IPAddressType
+	gw := &gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "edge", UID: "gw", ResourceVersion: ip},
+		Spec: gatewayv1.GatewaySpec{Listeners: []gatewayv1.Listener{{Name: "http", Protocol: gatewayv1.HTTPProtocolType, Port: 80}}}}
+	if ip != "" {
+		gw.Status.Addresses = []gatewayv1.GatewayStatusAddress{{Type: &typ, Value: ip}}
+	}
+	return gw
+}
+
+// A route's records follow its parent Gateway's changes, which arrive
+// through another informer: the route is converted again, and a route
+// without its Gateway is skipped with the reason.
+func TestAppStoreFollowsGateways(t *testing.T) {
+	var logs bytes.Buffer
+	s := newAppStore("c1", newSkipLog(slog.New(slog.NewTextHandler(&logs, nil))))
+	routes, gateways := s.handler(func() {}), s.gatewayHandler(func() {})
+	rt := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "shop", UID: "rt", ResourceVersion: "1"},
+		Spec: gatewayv1.HTTPRouteSpec{Hostnames: []gatewayv1.Hostname{"shop.example.com"},
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "edge"}}}},
+		Status: gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{{
+			ParentRef:  gatewayv1.ParentReference{Name: "edge"},
+			Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue}}}}}}}
+	// An unrelated route, which must not be converted again for edge's changes.
+	other := rt.DeepCopy()
+	other.UID, other.Name, other.Spec.ParentRefs = "other", "other", []gatewayv1.ParentReference{{Name: "elsewhere"}}
+	addrs := func() string {
+		var out []string
+		for _, r := range s.records("", nil) {
+			out = append(out, r.Host+"="+r.IP.String())
+		}
+		return fmt.Sprint(out)
+	}
+
+	routes.OnAdd(rt, false)
+	routes.OnAdd(other, false)
+	if got := addrs(); got != "[]" {
+		t.Fatalf("without its Gateway: %s", got)
+	}
+	if !strings.Contains(logs.String(), "kind=HTTPRoute") || !strings.Contains(logs.String(), "Gateway default/edge does not exist") {
+		t.Errorf("the skipped route is not logged with its reason:\n%s", logs.String())
+	}
+	otherEntry := s.objs["other"]
+	gateways.OnAdd(gatewayObj("10.0.0.1"), false)
+	if got := addrs(); got != "[shop.example.com=10.0.0.1]" {
+		t.Fatalf("after the Gateway's add: %s", got)
+	}
+	gateways.OnUpdate(gatewayObj("10.0.0.1"), gatewayObj("10.0.0.2"))
+	// Before the next pass: only edge's route is to be converted again.
+	if s.objs["rt"].converted || !otherEntry.converted {
+		t.Errorf("after edge's update: its route converted %v, the other route %v; want false, true",
+			s.objs["rt"].converted, otherEntry.converted)
+	}
+	if got := addrs(); got != "[shop.example.com=10.0.0.2]" {
+		t.Fatalf("after the Gateway's update: %s", got)
+	}
+	gateways.OnDelete(toolscache.DeletedFinalStateUnknown{Key: "default/edge", Obj: gatewayObj("10.0.0.2")})
+	if got := addrs(); got != "[]" {
+		t.Fatalf("after the Gateway's deletion: %s", got)
+	}
+	skipped := skipsOf(s)
+	if len(skipped) != 2 || skipped[0].Kind != "HTTPRoute" {
+		t.Errorf("skipped = %+v, want both routes", skipped)
+	}
+}
+
+func skipsOf(s *appStore) []Skipped {
+	out := s.skips.list()
+	slices.SortFunc(out, func(a, b Skipped) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

@@ -3,7 +3,9 @@
 // Package members watches the member clusters named by the GSLBConfig, through
 // the contexts of the gslb-members kubeconfig: per cluster an informer cache of
 // Ingresses (or, where the Route API exists, OpenShift Routes), Services,
-// Namespaces and AKO HostRules. A cluster that cannot be reached is retried with
+// Namespaces and AKO HostRules, and, where the Gateway API's CRDs are installed,
+// Gateways and the routes of each kind served (checked again while some are
+// not, so that CRDs installed later are read without a restart). A cluster that cannot be reached is retried with
 // backoff and joins when it answers; one that becomes unreachable later keeps
 // what its cache last held, so no member is dropped because an API server is down.
 //
@@ -22,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -31,15 +34,19 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	akov1beta1 "github.com/amko-project/amko/api/ako/v1beta1"
 	routev1 "github.com/amko-project/amko/api/route/v1"
@@ -65,12 +72,16 @@ type Status struct {
 	Cluster   string
 	State     State
 	OpenShift bool
-	Error     string
+	// GatewayAPI is set when the cluster serves Gateways (gateway.networking.k8s.io/v1).
+	GatewayAPI bool
+	Error      string
 }
 
 // Options configure a Registry.
 type Options struct {
-	// Scheme must know the built-in kinds, HostRule and Route.
+	// Scheme must know the built-in kinds, HostRule and Route. One that does
+	// not know the Gateway API's kinds is replaced by the registry's own
+	// scheme of everything it reads.
 	Scheme *runtime.Scheme
 	// OnChange is called (cheaply, often) when a watched object or a cluster's
 	// state changes.
@@ -84,8 +95,9 @@ type Options struct {
 
 // Registry is the set of watched member clusters.
 type Registry struct {
-	opts  Options
-	skips *skipLog
+	opts      Options
+	schemeErr error // building the scheme failed: no cluster can sync
+	skips     *skipLog
 	// stopping counts the clusters Set is stopping in the background.
 	stopping sync.WaitGroup
 
@@ -124,7 +136,26 @@ func New(opts Options) *Registry {
 	if opts.HealthInterval == 0 {
 		opts.HealthInterval = 10 * time.Second
 	}
-	return &Registry{opts: opts, skips: newSkipLog(opts.Log), slots: map[string]*slot{}}
+	r := &Registry{opts: opts, skips: newSkipLog(opts.Log), slots: map[string]*slot{}}
+	if opts.Scheme == nil || !opts.Scheme.Recognizes(schema.GroupVersion{Group: gatewayv1.GroupName, Version: "v1"}.WithKind("Gateway")) {
+		// The caller's scheme is left alone (it may be in use); a cluster
+		// cannot sync without the scheme, and says so, should this fail.
+		r.opts.Scheme, r.schemeErr = memberScheme()
+	}
+	return r
+}
+
+// memberScheme knows every kind a member cluster's cache reads.
+func memberScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{
+		clientgoscheme.AddToScheme, akov1beta1.AddToScheme, routev1.AddToScheme, gatewayv1.Install,
+	} {
+		if err := add(s); err != nil {
+			return nil, fmt.Errorf("building the member clusters' scheme: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // Set makes the registry watch exactly the given contexts of kubeconfig: new
@@ -217,7 +248,7 @@ func (r *Registry) Set(ctx context.Context, kubeconfig []byte, contexts []string
 func (r *Registry) start(ctx context.Context, kctx kubeclient.Context, replacement bool) *cluster {
 	cfg := kctx.Config()
 	cfg.QPS, cfg.Burst = 100, 100
-	c := &cluster{name: kctx.Name, cfg: cfg, fingerprint: kctx.Fingerprint, opts: r.opts, skips: r.skips,
+	c := &cluster{name: kctx.Name, cfg: cfg, fingerprint: kctx.Fingerprint, opts: r.opts, schemeErr: r.schemeErr, skips: r.skips,
 		state: Pending, replacement: replacement, done: make(chan struct{}), recheck: make(chan struct{}, 1)}
 	if replacement {
 		c.promote = r.promote
@@ -350,6 +381,7 @@ type cluster struct {
 	cfg         *rest.Config
 	fingerprint string // of its kubeconfig context
 	opts        Options
+	schemeErr   error
 	skips       *skipLog
 	cancel      context.CancelFunc
 	done        chan struct{}
@@ -366,23 +398,33 @@ type cluster struct {
 	err         string
 	replacement bool // syncing to replace the slot's serving cluster
 
-	apps *appStore // the Services, Ingresses and Routes of cache
+	apps *appStore // the Services, Ingresses, Routes and Gateway API objects of cache
+	// gateway lists the Gateway API resources ("gateways", "httproutes"...)
+	// whose informers run; only the cluster's goroutine writes it.
+	gateway map[string]bool
+	// gatewayDenied lists those it may not list, once logged.
+	gatewayDenied map[string]bool
 }
 
-// appStore holds a cache's application objects (Services, Ingresses, Routes)
-// as its informers deliver them, with their records converted once per
-// change: listing and converting every object on every pass was most of a
-// pass's cost at scale (AKO's annotations are JSON).
+// appStore holds a cache's application objects (Services, Ingresses, Routes,
+// Gateway API routes) as its informers deliver them, with their records
+// converted once per change: listing and converting every object on every
+// pass was most of a pass's cost at scale (AKO's annotations are JSON). A
+// Gateway API route's records depend on its parent Gateways too, which the
+// store holds as well: a Gateway's change converts its routes again.
 type appStore struct {
 	cluster string
 	skips   *skipLog // nil: skipped objects are not logged
 
-	mu   sync.Mutex
-	objs map[types.UID]*appEntry
+	mu       sync.Mutex
+	objs     map[types.UID]*appEntry
+	gateways map[types.NamespacedName]*gatewayv1.Gateway
 }
 
 type appEntry struct {
 	obj client.Object
+	// parents are the Gateways a Gateway API route names.
+	parents []types.NamespacedName
 	// records are obj's, converted for defaultDomain; nil until a pass needs them.
 	records       []sources.Record
 	converted     bool
@@ -390,7 +432,46 @@ type appEntry struct {
 }
 
 func newAppStore(cluster string, skips *skipLog) *appStore {
-	return &appStore{cluster: cluster, skips: skips, objs: map[types.UID]*appEntry{}}
+	return &appStore{cluster: cluster, skips: skips, objs: map[types.UID]*appEntry{},
+		gateways: map[types.NamespacedName]*gatewayv1.Gateway{}}
+}
+
+// gateway is the lookup of Gateway API routes' conversion; s.mu is held.
+func (s *appStore) gateway(namespace, name string) *gatewayv1.Gateway {
+	return s.gateways[types.NamespacedName{Namespace: namespace, Name: name}]
+}
+
+// gatewayHandler keeps the store's Gateways in step with their informer:
+// the routes that name a Gateway that changed are converted again.
+func (s *appStore) gatewayHandler(onChange func()) toolscache.ResourceEventHandlerFuncs {
+	change := func(obj any, deleted bool) {
+		if tomb, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		gw, ok := obj.(*gatewayv1.Gateway)
+		if !ok {
+			return
+		}
+		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
+		s.mu.Lock()
+		if deleted {
+			delete(s.gateways, key)
+		} else {
+			s.gateways[key] = gw
+		}
+		for _, e := range s.objs {
+			if slices.Contains(e.parents, key) {
+				e.converted = false
+			}
+		}
+		s.mu.Unlock()
+		onChange()
+	}
+	return toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { change(obj, false) },
+		UpdateFunc: func(_, obj any) { change(obj, false) },
+		DeleteFunc: func(obj any) { change(obj, true) },
+	}
 }
 
 // handler keeps the store in step with an informer, then calls onChange: the
@@ -399,7 +480,7 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 	set := func(obj any) {
 		if o, ok := obj.(client.Object); ok {
 			s.mu.Lock()
-			s.objs[o.GetUID()] = &appEntry{obj: o}
+			s.objs[o.GetUID()] = &appEntry{obj: o, parents: sources.GatewayRouteParents(o)}
 			s.mu.Unlock()
 		}
 		onChange()
@@ -437,10 +518,16 @@ func (s *appStore) records(defaultDomain string, out []sources.Record) []sources
 				e.records = sources.FromIngress(s.cluster, o)
 			case *routev1.Route:
 				e.records = sources.FromRoute(s.cluster, o, defaultDomain)
+			default:
+				e.records = sources.FromGatewayRoute(s.cluster, o, s.gateway)
 			}
 			e.converted, e.defaultDomain = true, defaultDomain
 			if len(e.records) == 0 {
-				if reason := sources.Skipped(e.obj, defaultDomain); reason != "" {
+				reason := sources.Skipped(e.obj, defaultDomain)
+				if reason == "" {
+					reason = sources.GatewayRouteSkipped(e.obj, s.gateway)
+				}
+				if reason != "" {
 					s.skips.skipped(s.cluster, e.obj, reason)
 				}
 			} else {
@@ -532,6 +619,16 @@ func kindOf(obj client.Object) string {
 		return "Ingress"
 	case *routev1.Route:
 		return "Route"
+	case *gatewayv1.HTTPRoute:
+		return "HTTPRoute"
+	case *gatewayv1.GRPCRoute:
+		return "GRPCRoute"
+	case *gatewayv1.TLSRoute:
+		return "TLSRoute"
+	case *gatewayv1.TCPRoute:
+		return "TCPRoute"
+	case *gatewayv1.UDPRoute:
+		return "UDPRoute"
 	}
 	return fmt.Sprintf("%T", obj)
 }
@@ -549,7 +646,7 @@ func (c *cluster) stop() {
 func (c *cluster) status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Status{Cluster: c.name, State: c.state, OpenShift: c.openshift, Error: c.err}
+	return Status{Cluster: c.name, State: c.state, OpenShift: c.openshift, GatewayAPI: c.gateway["gateways"], Error: c.err}
 }
 
 // synced reports whether the cluster's cache has synced once.
@@ -628,6 +725,7 @@ func (c *cluster) run(ctx context.Context) {
 			period = min(period, c.opts.RetryMin)
 		} else {
 			c.setState(Ready, nil)
+			c.watchNewGatewayResources(ctx)
 		}
 		next.Reset(period)
 	}
@@ -703,6 +801,17 @@ func (c *cluster) sync(ctx context.Context) error {
 	if err := served(akov1beta1.GroupVersion); err != nil {
 		return fmt.Errorf("HostRule API not available for cluster %s: %w", c.name, err)
 	}
+	// An error asking is no reason to hold the cluster back: it syncs
+	// without the Gateway API, and the health checks ask again.
+	gatewayServed, denied, err := servedGatewayResources(ctx, dc)
+	if err != nil {
+		c.opts.Log.Warn("cannot tell which Gateway API resources member cluster serves: asking again later",
+			"cluster", c.name, "err", err)
+	}
+	c.noteDenied(denied)
+	if c.schemeErr != nil {
+		return c.schemeErr
+	}
 	cacheCfg := rest.CopyConfig(c.cfg)
 	cacheCfg.Wrap(c.noticeErrors)
 	ca, err := cache.New(cacheCfg, cache.Options{Scheme: c.opts.Scheme})
@@ -738,6 +847,12 @@ func (c *cluster) sync(ctx context.Context) error {
 		}
 		handlersSynced = append(handlersSynced, reg.HasSynced)
 	}
+	gateway := map[string]bool{}
+	synced, err := addGatewayInformers(ctx, ca, apps, gatewayServed, gateway, c.changed)
+	if err != nil {
+		return err
+	}
+	handlersSynced = append(handlersSynced, synced...)
 	cctx, cancel := context.WithCancel(ctx)
 	go func() { _ = ca.Start(cctx) }()
 	syncCtx, syncCancel := context.WithTimeout(ctx, c.opts.SyncTimeout)
@@ -750,9 +865,165 @@ func (c *cluster) sync(ctx context.Context) error {
 		return fmt.Errorf("cluster %s health check failed, can't sync its objects within %s", c.name, c.opts.SyncTimeout)
 	}
 	c.mu.Lock()
-	c.cache, c.openshift, c.stopCache, c.apps = ca, openshift, cancel, apps
+	c.cache, c.openshift, c.stopCache, c.apps, c.gateway = ca, openshift, cancel, apps, gateway
 	c.mu.Unlock()
 	return nil
+}
+
+// gatewayResource is a Gateway API resource amko reads, and its kind.
+type gatewayResource struct {
+	resource string
+	obj      client.Object
+}
+
+// gatewayResources are the Gateway API resources amko reads, all in
+// gateway.networking.k8s.io/v1: Gateways, whose addresses and listeners
+// the routes' records need, and the routes.
+func gatewayResources() []gatewayResource {
+	return []gatewayResource{
+		{"gateways", &gatewayv1.Gateway{}},
+		{"httproutes", &gatewayv1.HTTPRoute{}},
+		{"grpcroutes", &gatewayv1.GRPCRoute{}},
+		{"tlsroutes", &gatewayv1.TLSRoute{}},
+		{"tcproutes", &gatewayv1.TCPRoute{}},
+		{"udproutes", &gatewayv1.UDPRoute{}},
+	}
+}
+
+// servedGatewayResources returns the Gateway API resources the cluster
+// serves in v1 and amko may list; none where the group version is not served
+// (no CRDs, or an older release serving TLS, TCP and UDP routes in v1alpha2
+// only, which are not read). denied lists those served that amko may not
+// list: an identity with AMKO's RBAC, which has no Gateway API rules, must
+// not keep the whole cluster from syncing.
+func servedGatewayResources(ctx context.Context, dc *discovery.DiscoveryClient) (served map[string]bool, denied []string, err error) {
+	var list metav1.APIResourceList
+	err = dc.RESTClient().Get().AbsPath("/apis", gatewayv1.GroupName, "v1").Do(ctx).Into(&list)
+	if apierrors.IsNotFound(err) {
+		return map[string]bool{}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("discovering %s/v1: %w", gatewayv1.GroupName, err)
+	}
+	inList := map[string]bool{}
+	for _, r := range list.APIResources {
+		inList[r.Name] = true
+	}
+	served = map[string]bool{}
+	for _, gr := range gatewayResources() {
+		if !inList[gr.resource] {
+			continue
+		}
+		err := dc.RESTClient().Get().AbsPath("/apis", gatewayv1.GroupName, "v1", gr.resource).Param("limit", "1").Do(ctx).Error()
+		switch {
+		case apierrors.IsForbidden(err):
+			denied = append(denied, gr.resource)
+		case err != nil:
+			return nil, nil, fmt.Errorf("listing %s: %w", gr.resource, err)
+		default:
+			served[gr.resource] = true
+		}
+	}
+	return served, denied, nil
+}
+
+// noteDenied logs, once per cluster and resource, the Gateway API resources
+// the cluster serves but amko may not read.
+func (c *cluster) noteDenied(denied []string) {
+	c.mu.Lock()
+	var fresh []string
+	for _, r := range denied {
+		if !c.gatewayDenied[r] {
+			if c.gatewayDenied == nil {
+				c.gatewayDenied = map[string]bool{}
+			}
+			c.gatewayDenied[r] = true
+			fresh = append(fresh, r)
+		}
+	}
+	c.mu.Unlock()
+	if len(fresh) > 0 {
+		c.opts.Log.Warn("member cluster serves Gateway API resources amko may not list: they are not read (grant get, list and watch on them)",
+			"cluster", c.name, "resources", fresh)
+	}
+}
+
+// addGatewayInformers starts informers, feeding apps, for the served Gateway
+// API resources not yet in started, and records them there. Routes are read
+// only where Gateways are: without them they have no address. It returns the
+// new handlers' sync functions.
+func addGatewayInformers(ctx context.Context, ca cache.Cache, apps *appStore, served, started map[string]bool,
+	changed func()) ([]toolscache.InformerSynced, error) {
+	if !served["gateways"] {
+		return nil, nil
+	}
+	var synced []toolscache.InformerSynced
+	for _, gr := range gatewayResources() {
+		if !served[gr.resource] || started[gr.resource] {
+			continue
+		}
+		inf, err := ca.GetInformer(ctx, gr.obj)
+		if err != nil {
+			return synced, fmt.Errorf("informer for %s: %w", gr.resource, err)
+		}
+		h := apps.handler(changed)
+		if gr.resource == "gateways" {
+			h = apps.gatewayHandler(changed)
+		}
+		reg, err := inf.AddEventHandler(h)
+		if err != nil {
+			return synced, fmt.Errorf("handler for %s: %w", gr.resource, err)
+		}
+		started[gr.resource] = true
+		synced = append(synced, reg.HasSynced)
+	}
+	return synced, nil
+}
+
+// watchNewGatewayResources starts reading the Gateway API resources the
+// cluster has come to serve since it synced: CRDs installed later are read
+// without a restart, as soon as the next health check. A cluster that reads
+// all of them asks nothing.
+func (c *cluster) watchNewGatewayResources(ctx context.Context) {
+	c.mu.Lock()
+	ca, apps := c.cache, c.apps
+	started := maps.Clone(c.gateway)
+	c.mu.Unlock()
+	if ca == nil || len(started) == len(gatewayResources()) {
+		return
+	}
+	cfg := rest.CopyConfig(c.cfg)
+	cfg.Timeout = c.opts.SyncTimeout
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return
+	}
+	served, denied, err := servedGatewayResources(ctx, dc)
+	if err != nil {
+		c.opts.Log.Debug("cannot tell which Gateway API resources member cluster serves", "cluster", c.name, "err", err)
+		return
+	}
+	c.noteDenied(denied)
+	before := len(started)
+	// An informer added to a started cache starts at once, and GetInformer
+	// waits for its first list: its objects are in apps when this returns.
+	syncCtx, cancel := context.WithTimeout(ctx, c.opts.SyncTimeout)
+	defer cancel()
+	synced, err := addGatewayInformers(syncCtx, ca, apps, served, started, c.changed)
+	if err == nil && !toolscache.WaitForCacheSync(syncCtx.Done(), synced...) {
+		err = errors.New("its objects did not sync in time")
+	}
+	if len(started) == before {
+		return
+	}
+	c.mu.Lock()
+	c.gateway = started
+	c.mu.Unlock()
+	if err != nil {
+		c.opts.Log.Warn("member cluster's new Gateway API resources", "cluster", c.name, "err", err)
+	}
+	c.opts.Log.Info("member cluster serves Gateway API resources: reading them", "cluster", c.name, "resources", slices.Sorted(maps.Keys(started)))
+	c.changed()
 }
 
 // inputs appends the cluster's records, namespaces and host rules to in.
