@@ -157,14 +157,18 @@ func TestDisasterRecoveryToAnotherController(t *testing.T) {
 		}
 		return nil
 	})
-	var gc amkov1alpha1.GSLBConfig
-	if err := set.Clusters[1].Client.Get(ctx, gcKey, &gc); err != nil {
-		t.Fatal(err)
-	}
-	// In effect; the lost site's cluster shows in the state once seen gone.
-	if s := gc.Status.State; s != amkov1alpha1.GSLBConfigStateAccepted && s != lostClusterState(set.Clusters[0].Context) {
-		t.Errorf("the new leader's GSLBConfig: %q", s)
-	}
+	// In effect (the state follows the first sync: syncing, synced, then
+	// success); the lost site's cluster shows in it once seen gone.
+	await.Eventually(t, "the new leader's GSLBConfig in effect", func() error {
+		var gc amkov1alpha1.GSLBConfig
+		if err := set.Clusters[1].Client.Get(ctx, gcKey, &gc); err != nil {
+			return err
+		}
+		if s := gc.Status.State; s != amkov1alpha1.GSLBConfigStateAccepted && s != lostClusterState(set.Clusters[0].Context) {
+			return fmt.Errorf("state %q", s)
+		}
+		return nil
+	})
 }
 
 // lostClusterState is the GSLBConfig's state while member cluster c does not
