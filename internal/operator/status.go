@@ -43,6 +43,9 @@ type Status struct {
 	HealthSource string `json:"healthSource,omitempty"`
 	// Services are the GSLB services of the last successful pass, by tenant and name.
 	Services []StatusService `json:"services"`
+	// CRDs says when AMKO 2.2.1's CRDs serve some of amko's kinds, and what
+	// is lost until amko's are applied; nil on amko's own.
+	CRDs *CRDs `json:"crds,omitempty"`
 	// Explain, when asked for (/status?explain=<query>), says why each
 	// matching candidate is or is not selected.
 	Explain []Explanation `json:"explain,omitempty"`
@@ -205,6 +208,9 @@ func (o *Operator) Status() Status {
 	o.mu.Unlock()
 	st := buildStatus(v, active, role, haveConfig, synced, dnsAddr, clusters)
 	st.RoleReason = reason
+	if crds := o.CRDs(); crds.AMKO {
+		st.CRDs = &crds
+	}
 	return st
 }
 

@@ -296,6 +296,9 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 	} else {
 		row(tw, "GSLBCONFIG:", "none accepted")
 	}
+	if c := st.CRDs; c != nil {
+		row(tw, "CRDS:", "AMKO 2.2.1's for "+strings.Join(c.Kinds, ", ")+" (kubectl apply -f charts/amko/crds); lost until then: "+c.Lost)
+	}
 	ready := "yes"
 	if !st.Ready {
 		ready = "no: " + st.NotReady

@@ -67,7 +67,7 @@ func TestAMKOCRDsThenUpgradeThenRollback(t *testing.T) {
 
 	states := recordStates(t, cl)
 	start := time.Now()
-	stop := runAmko(t, cl)
+	op, stop := runAmko(t, cl)
 
 	// AMKO's strings, on the objects themselves; no conditions (AMKO's schema
 	// has none).
@@ -89,6 +89,10 @@ func TestAMKOCRDsThenUpgradeThenRollback(t *testing.T) {
 	})
 	awaitEvent(t, cl, "GSLBConfig", clusters.GSLBConfigName, operator.ReasonAMKOCRDs,
 		"are AMKO 2.2.1's (no status subresource): amko writes AMKO's status strings on the objects themselves", start)
+	// /status and amko status say so too.
+	if crds := op.Status().CRDs; crds == nil || !crds.AMKO || !slices.Contains(crds.Kinds, "GlobalDeploymentPolicy") {
+		t.Errorf("/status crds %+v, want AMKO's for GlobalDeploymentPolicy", crds)
+	}
 	for _, kind := range []string{"GSLBConfig", "GlobalDeploymentPolicy", "GSLBHostRule"} {
 		for _, name := range namesOf(t, c, kind) {
 			if conds := field(t, c, kind, name, "status", "conditions"); conds != nil {
@@ -119,6 +123,9 @@ func TestAMKOCRDsThenUpgradeThenRollback(t *testing.T) {
 		return nil
 	})
 	awaitEvent(t, cl, "GSLBConfig", clusters.GSLBConfigName, operator.ReasonAMKOCRDs+"Upgraded", "amko's CRDs are installed", start)
+	if crds := op.Status().CRDs; crds != nil {
+		t.Errorf("/status crds %+v on amko's CRDs, want none", crds)
+	}
 
 	// Rollback: stop amko, apply AMKO's CRDs over amko's.
 	stop()
@@ -174,7 +181,7 @@ func TestMixedFederation(t *testing.T) {
 			Spec: amkov1alpha2.GDPSpec{MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: lead.Context}, {Cluster: set.Clusters[1].Context}}}},
 		&amkov1alpha1.GSLBHostRule{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: "fed"},
 			Spec: amkov1alpha1.GSLBHostRuleSpec{Fqdn: "fed.gslb.example.com", TTL: ptr(30)}})
-	stop := runAmko(t, lead)
+	_, stop := runAmko(t, lead)
 	defer stop()
 
 	await.Eventually(t, "the AMKO 2.2.1 follower validated and federated to", func() error {
@@ -242,7 +249,7 @@ func TestMixedFederation(t *testing.T) {
 
 // runAmko runs amko for cl, with the Avi backend, until the returned stop
 // (also called when the test ends).
-func runAmko(t *testing.T, cl *clusters.Cluster) (stop func()) {
+func runAmko(t *testing.T, cl *clusters.Cluster) (op *operator.Operator, stop func()) {
 	t.Helper()
 	op, err := operator.New(operator.Options{Config: cl.Config, Scheme: set.Scheme, PendingGrace: time.Second,
 		Providers: providers.Build, DeletionWindow: -1, CRDRecheck: 200 * time.Millisecond,
@@ -265,7 +272,7 @@ func runAmko(t *testing.T, cl *clusters.Cluster) (stop func()) {
 		}
 	}
 	t.Cleanup(stop)
-	return stop
+	return op, stop
 }
 
 // logOutput is where runAmko's amko logs: stderr with AMKO_TEST_LOG=1.
