@@ -2,8 +2,8 @@
 
 // Package clusters starts real member clusters for tests: each is a kube-apiserver
 // and an etcd (built from source by hack/k8s) run by controller-runtime's envtest,
-// with amko's CRDs and AKO's installed (and OpenShift's Route where asked) and the
-// avi-system namespace created. One merged kubeconfig names each cluster's context as AMKO's
+// with amko's CRDs and AKO's installed (and OpenShift's Route, and the Gateway
+// API's, where asked) and the avi-system namespace created. One merged kubeconfig names each cluster's context as AMKO's
 // gslb-members file does.
 //
 // Start clusters once per test package, from TestMain with Main, and stop them
@@ -33,6 +33,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/amko-project/amko/api"
 	"github.com/amko-project/amko/config/crd"
@@ -57,6 +58,10 @@ type Options struct {
 	// OpenShift lists the clusters (by index, from 0) that serve OpenShift's
 	// Route API. amko, like AMKO, reads Routes instead of Ingresses there.
 	OpenShift []int
+	// GatewayAPI maps clusters (by index, from 0) to the Gateway API release
+	// channel whose upstream CRDs they get, GatewayStandard or
+	// GatewayExperimental; the others have no Gateway API.
+	GatewayAPI map[int]string
 	// Setup, when set, runs once the clusters are up, before the tests (Main).
 	Setup func(ctx context.Context, s *Set) error
 }
@@ -116,6 +121,9 @@ func Start(ctx context.Context, n int, opts Options) (*Set, error) {
 	if err == nil {
 		err = apiextensionsv1.AddToScheme(scheme)
 	}
+	if err == nil {
+		err = gatewayv1.Install(scheme)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("clusters: building scheme: %w", err)
 	}
@@ -140,7 +148,8 @@ func Start(ctx context.Context, n int, opts Options) (*Set, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.Clusters[i], errs[i] = startOne(ctx, contexts[i], scheme, apiserver, etcd, timeout, slices.Contains(opts.OpenShift, i))
+			s.Clusters[i], errs[i] = startOne(ctx, contexts[i], scheme, apiserver, etcd, timeout, slices.Contains(opts.OpenShift, i),
+				opts.GatewayAPI[i])
 		}()
 	}
 	wg.Wait()
@@ -153,7 +162,8 @@ func Start(ctx context.Context, n int, opts Options) (*Set, error) {
 	return s, nil
 }
 
-func startOne(ctx context.Context, name string, scheme *k8sruntime.Scheme, apiserver, etcd string, timeout time.Duration, openshift bool) (*Cluster, error) {
+func startOne(ctx context.Context, name string, scheme *k8sruntime.Scheme, apiserver, etcd string, timeout time.Duration, openshift bool,
+	gatewayChannel string) (*Cluster, error) {
 	all, err := crd.All()
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", name, err)
@@ -163,6 +173,13 @@ func startOne(ctx context.Context, name string, scheme *k8sruntime.Scheme, apise
 		if c.Spec.Group != crd.RouteGroup || openshift {
 			crds = append(crds, c)
 		}
+	}
+	if gatewayChannel != "" {
+		gw, err := GatewayAPICRDs(gatewayChannel)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", name, err)
+		}
+		crds = append(crds, gw...)
 	}
 	env := &envtest.Environment{
 		Scheme:                   scheme,

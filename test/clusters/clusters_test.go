@@ -26,7 +26,8 @@ import (
 var set *clusters.Set
 
 func TestMain(m *testing.M) {
-	os.Exit(clusters.Main(m, 3, &set, clusters.Options{OpenShift: []int{1}}))
+	os.Exit(clusters.Main(m, 3, &set, clusters.Options{OpenShift: []int{1},
+		GatewayAPI: map[int]string{0: clusters.GatewayStandard, 1: clusters.GatewayExperimental}}))
 }
 
 // Each context of the merged kubeconfig must reach its own API server and no other:
