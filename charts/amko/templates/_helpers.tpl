@@ -123,3 +123,23 @@ owns it, and whenever helm renders without a cluster (helm template).
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+"true" when amko must write the GDP's and GSLBHostRules' statuses on the objects
+themselves: AMKO 2.2.1's CRDs (no status subresource) serve them, as after a
+chart upgrade without kubectl apply -f charts/amko/crds. auto looks at the
+installed CRD (helm install/upgrade; helm template sees none: amko's).
+*/}}
+{{- define "amko.statusOnObjects" -}}
+{{- $mode := toString ((.Values.rbac | default dict).amkoCRDsStatus | default "auto") -}}
+{{- if eq $mode "true" -}}
+true
+{{- else if eq $mode "auto" -}}
+{{- $crd := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "globaldeploymentpolicies.amko.vmware.com" -}}
+{{- if $crd -}}
+{{- range $crd.spec.versions -}}
+{{- if and .served (not (and .subresources (hasKey .subresources "status"))) -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
