@@ -53,6 +53,12 @@ type state struct {
 	observed *plan.Observed
 	synced   bool
 
+	// mirror is the built-in DNS server beside a controller (mirror.go),
+	// built from mirrorKey; mirrorErr why it could not be, "" when it runs.
+	mirror    provider.Provider
+	mirrorKey string
+	mirrorErr string
+
 	defaultPKI      string
 	defaultPKIKnown bool
 
@@ -135,6 +141,7 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		return nil, err
 	}
 
+	o.mirrorFor(ctx, gc)
 	o.applyLogLevel(gc.Spec.LogLevel)
 	o.mu.Lock()
 	if prev := o.state.config; prev == nil || !slices.Equal(prev.Spec.MemberClusters, gc.Spec.MemberClusters) {
@@ -217,29 +224,45 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 		return nil, err
 	}
 	pin := ""
-	if gc.Spec.DNS == nil && len(ca) == 0 {
+	if !dnsOnly(gc) && len(ca) == 0 {
 		pin = annotatedPin(gc)
 	}
 	o.mu.Lock()
-	current, currentKey, recorded := o.state.backend, o.state.configKey, o.state.pinRecorded
+	current, currentKey, recorded, mirror := o.state.backend, o.state.configKey, o.state.pinRecorded, o.state.mirror
 	o.mu.Unlock()
 	if current != nil && currentKey == key && !pinChanged(current, pin, recorded) {
 		return current, nil
 	}
+	prev := current
+	if dnsOnly(gc) && mirror != nil {
+		// Leaving Avi: the DNS server that mirrored the controller becomes the
+		// backend, listener and answers kept, so a delegated zone never stops
+		// resolving.
+		prev = mirror
+	}
 	backend, err := o.opts.Providers(ctx, provider.Settings{
-		Config: gc, Credentials: creds, Prev: current, Timeout: o.opts.BackendTimeout,
+		Config: gc, Credentials: creds, Prev: prev, Timeout: o.opts.BackendTimeout,
 		ProbeScale: o.opts.ProbeScale, OnHealth: o.healthChanged, Log: o.log, Registerer: o.metrics.reg,
 		CABundle: ca, Pin: pin, OnPin: o.onPin(gc.Spec.GSLBLeader.ControllerIP),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if current != nil && current != backend {
+	handOver := current != nil && current != backend && wantsMirror(gc) && mirror == nil && current.Kind() == "dns"
+	if current != nil && current != backend && !handOver {
 		if err := current.Close(); err != nil {
 			o.log.Warn("closing the previous GSLB backend", "kind", current.Kind(), "err", err)
 		}
 	}
 	o.mu.Lock()
+	switch {
+	case handOver:
+		// A controller added to the DNS backend: the DNS server goes on as its
+		// mirror (mirrorFor applies the new settings to it).
+		o.state.mirror, o.state.mirrorKey = current, ""
+	case mirror != nil && backend == mirror:
+		o.state.mirror, o.state.mirrorKey = nil, ""
+	}
 	o.state.backend, o.state.configKey = backend, key
 	o.state.observed, o.state.synced, o.state.checked, o.state.leader = nil, false, time.Time{}, false
 	o.state.defaultPKIKnown, o.state.cause = false, ""
@@ -256,7 +279,7 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 // pinChanged.
 func (o *Operator) backendKey(ctx context.Context, gc *amkov1alpha1.GSLBConfig) (string, map[string][]byte, []byte, error) {
 	h := sha256.New()
-	if gc.Spec.DNS != nil {
+	if dnsOnly(gc) {
 		spec, err := json.Marshal(gc.Spec.DNS)
 		if err != nil {
 			return "", nil, nil, err
@@ -518,10 +541,10 @@ func (o *Operator) retainSecrets(gc *amkov1alpha1.GSLBConfig) {
 	if len(o.opts.MembersKubeconfig) == 0 {
 		names = append(names, MembersSecret)
 	}
-	if gc != nil && gc.Spec.DNS == nil && gc.Spec.GSLBLeader.Credentials != "" {
+	if gc != nil && !dnsOnly(gc) && gc.Spec.GSLBLeader.Credentials != "" {
 		names = append(names, gc.Spec.GSLBLeader.Credentials)
 	}
-	if gc != nil && gc.Spec.DNS == nil {
+	if gc != nil && !dnsOnly(gc) {
 		if ref := gc.Spec.GSLBLeader.CABundle; ref != nil && (ref.Kind == "" || ref.Kind == "Secret") {
 			names = append(names, ref.Name)
 		}

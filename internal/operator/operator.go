@@ -138,6 +138,7 @@ type Operator struct {
 	memo          model.Memo
 	equalServices map[*gslb.Service]*gslb.Service
 	guard         plan.DeletionGuard
+	mirrorGuard   plan.DeletionGuard
 	// nothingSelected is the GDP uid and generation last warned of
 	// selecting nothing.
 	nothingSelected string
@@ -212,6 +213,7 @@ func New(opts Options) (*Operator, error) {
 		log:         opts.Log,
 		metrics:     opts.Metrics,
 		guard:       plan.DeletionGuard{Threshold: opts.DeletionThreshold, Window: window},
+		mirrorGuard: plan.DeletionGuard{Threshold: opts.DeletionThreshold, Window: window},
 		broadcaster: broadcaster,
 		crds:        &crdDetector{rc: cs.Discovery().RESTClient()},
 	}
@@ -394,8 +396,10 @@ func (o *Operator) resyncPeriod() time.Duration {
 	return 10 * time.Minute
 }
 
-// closeBackend releases the backend (the DNS backend stops serving) when Run ends.
+// closeBackend releases the backend (the DNS backend stops serving) and the
+// DNS mirror when Run ends.
 func (o *Operator) closeBackend() {
+	o.closeMirror()
 	o.mu.Lock()
 	backend := o.state.backend
 	o.state.backend, o.state.configKey = nil, ""

@@ -32,7 +32,7 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	in := policy.Inputs{
 		UUID:             gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
 		CustomGlobalFQDN: gc.Spec.UseCustomGlobalFqdn != nil && *gc.Spec.UseCustomGlobalFqdn,
-		AddressOnly:      gc.Spec.DNS != nil,
+		AddressOnly:      dnsOnly(gc),
 		GDPs:             gdps.Items,
 		HostRules:        rules.Items,
 		NamespaceTenant:  func(ns string) string { return o.namespaceTenant(ctx, ns) },
@@ -44,7 +44,7 @@ func (o *Operator) policyPass(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	for _, m := range gc.Spec.MemberClusters {
 		in.Clusters = append(in.Clusters, m.ClusterContext)
 	}
-	if gc.Spec.DNS != nil {
+	if dnsOnly(gc) {
 		in.Locations = policy.SiteLocations(gc.Spec.DNS.Geo)
 	}
 	o.mu.Lock()

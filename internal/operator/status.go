@@ -59,8 +59,13 @@ type StatusBackend struct {
 	Kind string `json:"kind"`
 	// Controller is the Avi GSLB leader's address (avi).
 	Controller string `json:"controller,omitempty"`
-	// DNSAddr is where the built-in DNS server listens (dns).
+	// DNSAddr is where the built-in DNS server listens: the backend (dns), or
+	// the mirror of the controller's services (avi with a dns section).
 	DNSAddr string `json:"dnsAddr,omitempty"`
+	// Mirror is true when that server mirrors a controller.
+	Mirror bool `json:"mirror,omitempty"`
+	// MirrorError says why the mirror does not run, when it does not.
+	MirrorError string `json:"mirrorError,omitempty"`
 }
 
 // StatusConfig is the accepted GSLBConfig.
@@ -169,7 +174,7 @@ func (o *Operator) recordConfig(gc *amkov1alpha1.GSLBConfig) {
 		cfg = &StatusConfig{Name: gc.Name, State: gc.Status.State}
 		backend = "avi"
 		controller = gc.Spec.GSLBLeader.ControllerIP
-		if gc.Spec.DNS != nil {
+		if dnsOnly(gc) {
 			backend, controller = "dns", ""
 		}
 	}
@@ -204,10 +209,14 @@ func (o *Operator) Status() Status {
 	active, role := o.active() && !o.writable.IsZero(), o.role
 	haveConfig, synced := o.state.config != nil, o.state.synced
 	dnsAddr := o.dnsAddrLocked()
+	mirrorAddr, mirrorErr := o.mirrorAddrLocked(), o.state.mirrorErr
 	reason := o.roleReason
 	o.mu.Unlock()
 	st := buildStatus(v, active, role, haveConfig, synced, dnsAddr, clusters)
 	st.RoleReason = reason
+	if st.Backend != nil && st.Backend.Kind == "avi" {
+		st.Backend.DNSAddr, st.Backend.Mirror, st.Backend.MirrorError = mirrorAddr, mirrorAddr != "", mirrorErr
+	}
 	if crds := o.CRDs(); crds.AMKO {
 		st.CRDs = &crds
 	}

@@ -56,14 +56,19 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 		switch {
 		case !o.active():
 			// A standby replica keeps its model warm for taking over, and its
-			// view current for /status; it writes nothing.
-			o.recordServices(o.desired(ctx, pol))
+			// view current for /status; it writes nothing to the controller.
+			desired := o.desired(ctx, pol)
+			o.syncMirror(ctx, desired)
+			o.recordServices(desired)
 			return nil
 		case !role.writes():
-			// A follower (or one side of two leaders) stays ready and writes nothing.
+			// A follower (or one side of two leaders) stays ready and writes
+			// nothing to the controller; its DNS mirror, its own, serves.
+			o.mirrorOnly(ctx, pol)
 			return nil
 		case !leader:
 			o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateNotLeader)
+			o.mirrorOnly(ctx, pol)
 			return nil // checked again at the next leadership check
 		}
 		if wait := o.pendingWait(); wait > 0 {
@@ -82,6 +87,8 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	if !synced {
 		o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateSyncing)
 	}
+	// The mirror first: it serves whatever the controller does with the writes.
+	o.syncMirror(ctx, desired)
 	if err := o.sync(ctx, gc, backend, desired); err != nil {
 		return o.backendFailed(ctx, gc, err)
 	}
@@ -97,6 +104,17 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	o.setConfigStatus(ctx, gc, syncedState(o.members.Status()))
 	o.recordServices(desired)
 	return nil
+}
+
+// mirrorOnly serves the desired services from the DNS mirror, if there is one,
+// in a pass that writes nothing to the controller.
+func (o *Operator) mirrorOnly(ctx context.Context, pol *policy.Policy) {
+	o.mu.Lock()
+	has := o.state.mirror != nil
+	o.mu.Unlock()
+	if has {
+		o.syncMirror(ctx, o.desired(ctx, pol))
+	}
 }
 
 // pendingWait is how much longer writes wait for member clusters that have not

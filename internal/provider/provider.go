@@ -114,7 +114,11 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // Settings are what a Factory builds a backend from: the accepted GSLBConfig
 // and, for a controller, the data of its credentials Secret.
 type Settings struct {
-	Config      *amkov1alpha1.GSLBConfig
+	Config *amkov1alpha1.GSLBConfig
+	// Mirror asks for the built-in DNS server of Config's dns section even
+	// though Config names a controller: it serves the controller's services
+	// too (the way off Avi).
+	Mirror      bool
 	Credentials map[string][]byte
 	// Prev is the running backend, which the factory may reconfigure and
 	// return rather than build anew (the DNS server keeps its listener,

@@ -22,7 +22,7 @@ type Comparison struct {
 	Other string `json:"other"`
 	Amko  string `json:"amko"`
 	// Names is how many names were asked.
-	Names       int                      `json:"names"`
+	Names       int                     `json:"names"`
 	Differences []dnscompare.Difference `json:"differences"`
 }
 

@@ -283,11 +283,16 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 	}
 	if b := st.Backend; b != nil {
 		where := ""
-		switch {
-		case b.Controller != "":
+		if b.Controller != "" {
 			where = ", controller " + b.Controller
+		}
+		switch {
+		case b.Mirror:
+			where += ", and the same services from amko's DNS server on " + b.DNSAddr
+		case b.MirrorError != "":
+			where += ", and not from amko's DNS server: " + b.MirrorError
 		case b.DNSAddr != "":
-			where = ", serving DNS on " + b.DNSAddr
+			where += ", serving DNS on " + b.DNSAddr
 		}
 		row(tw, "BACKEND:", b.Kind+where)
 	}

@@ -291,7 +291,6 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{"configs.logLevel=VERBOSE", "at '/configs/logLevel': value must be one of 'DEBUG', 'INFO', 'WARN', 'ERROR'"},
 		{"dnsService.type=External", "at '/dnsService/type'"},
 		{"leaderElection=maybe", "at '/leaderElection'"},
-		{"configs.gslbLeaderController=10.0.0.1,configs.dns.zones[0].name=gslb.example.com", "configs.dns and configs.gslbLeaderController are exclusive"},
 		{"multiClusterIngress.enable=true", "amko does not implement AMKO's MultiClusterIngress"},
 		{"configs.dns.zones[0].name=gslb.example.com,configs.dns.listen=:0", "the pod needs a fixed port"},
 		{"replicaCount=2,leaderElection=false", "replicaCount > 1 needs leaderElection"},
@@ -482,4 +481,20 @@ func TestEndpointsRendered(t *testing.T) {
 		open.tokenReviews || open.reader || open.secret != "" || open.serviceMonitorScheme != "http <nil>" || !slices.Contains(open.ports, "http:8443") {
 		t.Errorf("metrics.insecure: %+v", open)
 	}
+}
+
+// configs.dns beside a controller (the way off Avi): the GSLBConfig names both,
+// and the chart renders what each needs: the credentials Secret and the DNS
+// Service.
+func TestDNSBesideController(t *testing.T) {
+	objs := render(t, "--set", "configs.gslbLeaderController=10.0.0.1,configs.dns.zones[0].name=gslb.example.com")
+	gc := find(t, objs, "GSLBConfig", "gc-1")
+	if ip, _, _ := unstructured.NestedString(gc.Object, "spec", "gslbLeader", "controllerIP"); ip != "10.0.0.1" {
+		t.Errorf("controllerIP %q", ip)
+	}
+	if zones, _, _ := unstructured.NestedSlice(gc.Object, "spec", "dns", "zones"); len(zones) != 1 {
+		t.Errorf("dns zones %v", zones)
+	}
+	find(t, objs, "Secret", "gslb-avi-secret")
+	find(t, objs, "Service", "amko-dns")
 }

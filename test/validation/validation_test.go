@@ -135,8 +135,6 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 			[]string{"spec.trafficSplit[0].priority", "priority must be at most 4294967295", "AMKO's CRD accepts it, AMKO's code cannot"}},
 
 		// amko's own fields, which AMKO's CRD does not have.
-		{"DNS backend and controller", gc, "gslbLeader: {controllerIP: 10.1.1.1}\ndns: {zones: [{name: example.com}]}",
-			[]string{"spec:", "dns and gslbLeader.controllerIP cannot both be set"}},
 		{"DNS without zones", gc, "dns: {listen: ':53'}", []string{"spec.dns.zones", "Required value"}},
 		{"DNS listen", gc, "dns: {listen: '53', zones: [{name: example.com}]}", []string{"spec.dns.listen", "listen must be host:port"}},
 		{"DNS zone name", gc, "dns: {zones: [{name: 'Example .com'}]}", []string{"spec.dns.zones[0].name", "should match"}},

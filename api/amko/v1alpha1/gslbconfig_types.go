@@ -53,8 +53,6 @@ type GSLBConfig struct {
 }
 
 // GSLBConfigSpec is the GSLB configuration.
-//
-// +kubebuilder:validation:XValidation:rule="!(has(self.dns) && has(self.gslbLeader) && has(self.gslbLeader.controllerIP) && size(self.gslbLeader.controllerIP) > 0)",message="dns and gslbLeader.controllerIP cannot both be set: choose the built-in DNS backend (dns) or an Avi Controller (gslbLeader)"
 type GSLBConfigSpec struct {
 	// GSLBLeader is the Avi Controller that leads the GSLB federation.
 	GSLBLeader GSLBLeader `json:"gslbLeader,omitempty"`
@@ -75,9 +73,11 @@ type GSLBConfigSpec struct {
 	// instead of the applications' own host names.
 	UseCustomGlobalFqdn *bool `json:"useCustomGlobalFqdn,omitempty"`
 
-	// DNS turns on the built-in DNS backend, instead of an Avi Controller: amko
-	// answers DNS for the GSLB services itself, with its own health probes. Not
-	// part of AMKO's API.
+	// DNS turns on the built-in DNS server: amko answers DNS for the GSLB
+	// services itself, with its own health probes. Without
+	// gslbLeader.controllerIP it is the backend; with it, amko programs the
+	// controller and serves the same services from this server too, the way
+	// off Avi without a gap. Not part of AMKO's API.
 	DNS *DNSConfig `json:"dns,omitempty"`
 }
 

@@ -143,3 +143,9 @@ true
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The built-in DNS server is the backend: configs.dns without a controller
+(with one, it serves the controller's services beside it). */}}
+{{- define "amko.dnsOnly" -}}
+{{- if and (include "amko.dns" .) (not (include "amko.controllerIP" .)) }}true{{ end -}}
+{{- end -}}

@@ -19,12 +19,13 @@ import (
 
 var _ provider.Factory = Build
 
-// Build returns the backend of s.Config: the built-in DNS server when it has a
-// dns section, else the Avi GSLB leader controller it names. A configuration
-// the backend cannot run with is a *provider.ConfigError.
+// Build returns the backend of s.Config: the Avi GSLB leader controller it
+// names, else the built-in DNS server of its dns section; with s.Mirror, that
+// DNS server beside the controller. A configuration the backend cannot run
+// with is a *provider.ConfigError.
 func Build(ctx context.Context, s provider.Settings) (provider.Provider, error) {
 	gc := s.Config
-	if gc.Spec.DNS != nil {
+	if gc.Spec.DNS != nil && (s.Mirror || gc.Spec.GSLBLeader.ControllerIP == "") {
 		opts, err := dnsOptions(gc.Spec.DNS)
 		if err != nil {
 			return nil, &provider.ConfigError{State: "error: dns backend " + err.Error(), Err: err}
