@@ -108,6 +108,15 @@ type DNSConfig struct {
 	// TCP bounds the server's TCP connections; absent means the defaults.
 	// +optional
 	TCP *DNSTCP `json:"tcp,omitempty"`
+	// CompareWith is another DNS server (host:port), typically the Avi DNS
+	// service while this server mirrors a controller: amko asks both the same
+	// questions about every GSLB service's names after its passes (at most
+	// every 30 s) and reports the differences in /status and the metric
+	// amko_dns_differences, so a zone can be delegated once they agree.
+	// +optional
+	// +kubebuilder:validation:MaxLength=262
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^(\\[[0-9a-fA-F:.]+\\]|[^:\\[\\]]+):[0-9]{1,5}$')",message="compareWith must be host:port, with an IPv6 host in brackets"
+	CompareWith string `json:"compareWith,omitempty"`
 }
 
 // DNSRateLimit is response rate limiting per client prefix.
