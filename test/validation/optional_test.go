@@ -41,7 +41,8 @@ dns:
     clients: [{prefix: 198.51.100.0/24, location: {latitude: '40.7', longitude: '-74'}}]
     database: /var/lib/geo/city.mmdb
   rateLimit: {responsesPerSecond: 20, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56}
-  tcp: {maxConnections: 100, maxQueriesPerConnection: 10, idleTimeoutSeconds: 5}`},
+  tcp: {maxConnections: 100, maxQueriesPerConnection: 10, idleTimeoutSeconds: 5}
+  compareWith: 10.0.0.53:53`},
 	{"GlobalDeploymentPolicy", `
 matchRules: {appSelector: {label: {app: gslb}}, namespaceSelector: {label: {ns: gslb}}}
 matchClusters: [{cluster: cluster1-admin, syncVipOnly: true}]

@@ -136,6 +136,7 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 
 		// amko's own fields, which AMKO's CRD does not have.
 		{"DNS without zones", gc, "dns: {listen: ':53'}", []string{"spec.dns.zones", "Required value"}},
+		{"DNS compareWith", gc, "dns: {zones: [{name: example.com}], compareWith: 'avi-dns'}", []string{"spec.dns.compareWith", "compareWith must be host:port"}},
 		{"DNS listen", gc, "dns: {listen: '53', zones: [{name: example.com}]}", []string{"spec.dns.listen", "listen must be host:port"}},
 		{"DNS zone name", gc, "dns: {zones: [{name: 'Example .com'}]}", []string{"spec.dns.zones[0].name", "should match"}},
 		{"DNS zone twice", gc, "dns: {zones: [{name: example.com}, {name: example.com}]}", []string{"spec.dns.zones", "each zone may appear only once"}},
@@ -180,6 +181,7 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c2}]\nlogLevel: WARN"},
 		{gc, "dns: {listen: '127.0.0.1:5353', ttl: 10, zones: [{name: global.example.com, nameservers: [ns1.site-a.example.com], negativeTTL: 60}, {name: 'example.org.'}]}"},
 		{gc, "dns: {listen: '[::1]:53', zones: [{name: example.com}]}\ngslbLeader: {credentials: x}"},
+		{gc, "dns: {zones: [{name: example.com}], compareWith: '[fd00::53]:53'}\ngslbLeader: {controllerIP: 10.1.1.1, credentials: x}"},
 		{gc, "dns: {zones: [{name: example.com}], geo: {sites: [{name: c1, location: {latitude: '-33.87', longitude: '151.21'}}], clients: [{prefix: '2001:db8::/32', location: {latitude: '0', longitude: '-180'}}]}}"},
 	}
 	for _, v := range valid {
