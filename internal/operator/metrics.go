@@ -29,6 +29,7 @@ type Metrics struct {
 	clusterUp    *prometheus.GaugeVec
 	probeChanges *prometheus.CounterVec
 	tlsVerified  prometheus.Gauge
+	dnsDiffers   prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them with reg (when not nil).
@@ -61,12 +62,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "amko_controller_tls_verified",
 			Help: "1 when the Avi Controller's certificate was verified against the CA given at the last connection; 0 when it is only pinned (no CA given), was refused, or there is no controller.",
 		}),
+		dnsDiffers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "amko_dns_differences",
+			Help: "Names and types whose answers differed between amko's DNS server and spec.dns.compareWith (the Avi DNS service) at the last comparison; 0 without one.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges, m.tlsVerified)
+		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges, m.tlsVerified, m.dnsDiffers)
 	}
 	return m
 }
+
+// setDNSDifferences records the last comparison's count of differences.
+func (m *Metrics) setDNSDifferences(n int) { m.dnsDiffers.Set(float64(n)) }
 
 func (m *Metrics) change(r plan.Result) {
 	result := "ok"
