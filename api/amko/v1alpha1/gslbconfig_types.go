@@ -79,6 +79,23 @@ type GSLBConfigSpec struct {
 	// controller and serves the same services from this server too, the way
 	// off Avi without a gap. Not part of AMKO's API.
 	DNS *DNSConfig `json:"dns,omitempty"`
+
+	// MemberClusterLoss says what becomes of the members of a member cluster
+	// whose API server cannot be reached (its data plane may well serve on).
+	// Unset: its members are kept as last seen, as AMKO keeps them, and
+	// health monitors decide. Not part of AMKO's API.
+	MemberClusterLoss *MemberClusterLoss `json:"memberClusterLoss,omitempty"`
+}
+
+// MemberClusterLoss configures what happens to an unreachable member cluster's members.
+type MemberClusterLoss struct {
+	// DisableMembersAfter takes the members of a cluster out (written
+	// enabled: false, left out of DNS answers) once its API server has been
+	// unreachable this long; they are back as soon as it answers again.
+	// Unset or 0s: they are kept.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	DisableMembersAfter *metav1.Duration `json:"disableMembersAfter,omitempty"`
 }
 
 // DNSConfig is the built-in DNS backend's configuration.

@@ -76,6 +76,28 @@ type GDPSpec struct {
 	// DefaultDomain completes an OpenShift Route's host name from its spec.subdomain
 	// when spec.host is empty.
 	DefaultDomain *string `json:"defaultDomain,omitempty"`
+
+	// EndpointHealth takes a member out (written enabled: false, left out of
+	// DNS answers) while none of the Services behind it has a ready endpoint
+	// in its cluster, as the cluster's EndpointSlices say. Not part of AMKO's
+	// API: with an Avi Controller, which leaves health to its monitors, it is
+	// off unless enabled here; with the built-in DNS backend it is on unless
+	// disabled here.
+	EndpointHealth *EndpointHealth `json:"endpointHealth,omitempty"`
+}
+
+// EndpointHealth configures health from the member clusters' EndpointSlices.
+type EndpointHealth struct {
+	// Enabled turns endpoint health on or off; unset: on with the built-in
+	// DNS backend only.
+	Enabled *bool `json:"enabled,omitempty"`
+	// HoldDown is how long the Services behind a member that was taken out
+	// must have had ready endpoints without a break before it is back: a
+	// readiness that flaps keeps it out rather than flapping with it. A member
+	// is taken out at once. Default 10s; 0s brings it back at once.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	HoldDown *metav1.Duration `json:"holdDown,omitempty"`
 }
 
 // ClusterProperty is one selected member cluster.
