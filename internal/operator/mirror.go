@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
+	"github.com/amko-project/amko/internal/dnscompare"
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/provider"
@@ -140,4 +143,90 @@ func (o *Operator) mirrorAddrLocked() string {
 		return a.Addr()
 	}
 	return ""
+}
+
+// compareEvery bounds how often amko's answers are compared with
+// spec.dns.compareWith: each comparison asks up to a hundred questions per
+// name of both servers.
+const compareEvery = 30 * time.Second
+
+// Comparison is the last comparison of amko's DNS server with
+// spec.dns.compareWith (the Avi DNS service, while leaving Avi).
+type Comparison struct {
+	// At is when it ended.
+	At time.Time `json:"at"`
+	// With is the server compared with; Amko is amko's own.
+	With string `json:"with"`
+	Amko string `json:"amko"`
+	// Names is how many names were asked.
+	Names int `json:"names"`
+	// Differences are the names and types answered differently.
+	Differences []dnscompare.Difference `json:"differences"`
+	// Error says why the comparison could not be made.
+	Error string `json:"error,omitempty"`
+}
+
+// maybeCompare starts, in the background, a comparison of amko's DNS server
+// (the backend or the mirror) with spec.dns.compareWith about desired's
+// names, unless one runs or ran within compareEvery. A change between
+// agreeing and not is an Event on the GSLBConfig.
+func (o *Operator) maybeCompare(ctx context.Context, gc *amkov1alpha1.GSLBConfig, desired []*gslb.Service) {
+	other := ""
+	if gc.Spec.DNS != nil {
+		other = gc.Spec.DNS.CompareWith
+	}
+	o.mu.Lock()
+	if other == "" {
+		o.comparison = nil
+		o.mu.Unlock()
+		o.metrics.setDNSDifferences(0)
+		return
+	}
+	addr := o.mirrorAddrLocked()
+	if addr == "" {
+		addr = o.dnsAddrLocked()
+	}
+	last := o.comparison
+	if addr == "" || o.comparing || last != nil && last.With == other && time.Since(last.At) < compareEvery {
+		o.mu.Unlock()
+		return
+	}
+	o.comparing = true
+	o.mu.Unlock()
+	var names []string
+	for _, svc := range desired {
+		names = append(names, svc.DomainNames...)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	go func() {
+		c := &Comparison{With: other, Amko: addr, Names: len(names)}
+		diffs, err := dnscompare.Compare(ctx, other, addr, names, dnscompare.Options{})
+		c.At, c.Differences = time.Now(), diffs
+		if c.Differences == nil {
+			c.Differences = []dnscompare.Difference{}
+		}
+		if err != nil {
+			c.Error = err.Error()
+		}
+		o.mu.Lock()
+		o.comparing = false
+		if ctx.Err() != nil {
+			o.mu.Unlock()
+			return
+		}
+		agreedBefore := last == nil || len(last.Differences) == 0
+		o.comparison = c
+		o.mu.Unlock()
+		o.metrics.setDNSDifferences(len(c.Differences))
+		switch agrees := len(c.Differences) == 0; {
+		case err != nil:
+			o.log.Warn("comparing DNS answers", "with", other, "err", err)
+		case agreedBefore && !agrees:
+			o.recorder.Event(gc, "Warning", "DNSAnswersDiffer", fmt.Sprintf("%d of the answers of %s and amko's DNS server %s differ, e.g. %s",
+				len(c.Differences), other, addr, c.Differences[0]))
+		case !agreedBefore && agrees:
+			o.recorder.Event(gc, "Normal", "DNSAnswersAgree", fmt.Sprintf("%s and amko's DNS server %s answer alike for all %d names", other, addr, len(names)))
+		}
+	}()
 }

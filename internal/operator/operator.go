@@ -132,6 +132,10 @@ type Operator struct {
 	// crdsAnnounced: the installed CRDs, as last detected, were told in an
 	// Event (or need none).
 	crdsAnnounced bool
+	// comparison is the last comparison of the DNS answers with
+	// spec.dns.compareWith; comparing is set while one runs.
+	comparison *Comparison
+	comparing  bool
 
 	// The pass goroutine's own, unguarded: the model's memo of the last build,
 	// and the desired services the last plan found equal to observed ones.

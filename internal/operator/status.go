@@ -43,6 +43,9 @@ type Status struct {
 	HealthSource string `json:"healthSource,omitempty"`
 	// Services are the GSLB services of the last successful pass, by tenant and name.
 	Services []StatusService `json:"services"`
+	// Comparison is the last comparison of amko's DNS answers with
+	// spec.dns.compareWith; nil without one.
+	Comparison *Comparison `json:"comparison,omitempty"`
 	// CRDs says when AMKO 2.2.1's CRDs serve some of amko's kinds, and what
 	// is lost until amko's are applied; nil on amko's own.
 	CRDs *CRDs `json:"crds,omitempty"`
@@ -210,10 +213,12 @@ func (o *Operator) Status() Status {
 	haveConfig, synced := o.state.config != nil, o.state.synced
 	dnsAddr := o.dnsAddrLocked()
 	mirrorAddr, mirrorErr := o.mirrorAddrLocked(), o.state.mirrorErr
+	comparison := o.comparison
 	reason := o.roleReason
 	o.mu.Unlock()
 	st := buildStatus(v, active, role, haveConfig, synced, dnsAddr, clusters)
 	st.RoleReason = reason
+	st.Comparison = comparison
 	if st.Backend != nil && st.Backend.Kind == "avi" {
 		st.Backend.DNSAddr, st.Backend.Mirror, st.Backend.MirrorError = mirrorAddr, mirrorAddr != "", mirrorErr
 	}

@@ -59,16 +59,17 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 			// view current for /status; it writes nothing to the controller.
 			desired := o.desired(ctx, pol)
 			o.syncMirror(ctx, desired)
+			o.maybeCompare(ctx, gc, desired)
 			o.recordServices(desired)
 			return nil
 		case !role.writes():
 			// A follower (or one side of two leaders) stays ready and writes
 			// nothing to the controller; its DNS mirror, its own, serves.
-			o.mirrorOnly(ctx, pol)
+			o.mirrorOnly(ctx, gc, pol)
 			return nil
 		case !leader:
 			o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateNotLeader)
-			o.mirrorOnly(ctx, pol)
+			o.mirrorOnly(ctx, gc, pol)
 			return nil // checked again at the next leadership check
 		}
 		if wait := o.pendingWait(); wait > 0 {
@@ -89,6 +90,7 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	}
 	// The mirror first: it serves whatever the controller does with the writes.
 	o.syncMirror(ctx, desired)
+	o.maybeCompare(ctx, gc, desired)
 	if err := o.sync(ctx, gc, backend, desired); err != nil {
 		return o.backendFailed(ctx, gc, err)
 	}
@@ -108,12 +110,14 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 
 // mirrorOnly serves the desired services from the DNS mirror, if there is one,
 // in a pass that writes nothing to the controller.
-func (o *Operator) mirrorOnly(ctx context.Context, pol *policy.Policy) {
+func (o *Operator) mirrorOnly(ctx context.Context, gc *amkov1alpha1.GSLBConfig, pol *policy.Policy) {
 	o.mu.Lock()
 	has := o.state.mirror != nil
 	o.mu.Unlock()
 	if has {
-		o.syncMirror(ctx, o.desired(ctx, pol))
+		desired := o.desired(ctx, pol)
+		o.syncMirror(ctx, desired)
+		o.maybeCompare(ctx, gc, desired)
 	}
 }
 

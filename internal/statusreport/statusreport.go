@@ -301,6 +301,13 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 	} else {
 		row(tw, "GSLBCONFIG:", "none accepted")
 	}
+	if c := st.Comparison; c != nil {
+		verdict := fmt.Sprintf("%d names, %d differences", c.Names, len(c.Differences))
+		if c.Error != "" {
+			verdict = "failed: " + c.Error
+		}
+		row(tw, "COMPARED WITH:", c.With+" at "+c.At.UTC().Format(time.RFC3339)+": "+verdict+" (amko status --compare "+c.With+" lists them)")
+	}
 	if c := st.CRDs; c != nil {
 		row(tw, "CRDS:", "AMKO 2.2.1's for "+strings.Join(c.Kinds, ", ")+" (kubectl apply -f charts/amko/crds); lost until then: "+c.Lost)
 	}

@@ -53,7 +53,8 @@ func TestLeavingAvi(t *testing.T) {
 		})
 	})
 	changeGC(t, func(gc *amkov1alpha1.GSLBConfig) {
-		gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}}}
+		gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}},
+			CompareWith: aviDNS.Addr}
 	})
 	var mirror string
 	await.Eventually(t, "amko serves the controller's services from its DNS server", func() error {
@@ -72,6 +73,15 @@ func TestLeavingAvi(t *testing.T) {
 		}
 		if len(diffs) > 0 {
 			return fmt.Errorf("differences: %v", diffs)
+		}
+		return nil
+	})
+
+	// amko compares too, with spec.dns.compareWith, after its passes.
+	await.Eventually(t, "amko's own comparison finds no difference", func() error {
+		c := amko.Status().Comparison
+		if c == nil || c.Error != "" || c.Names != 1 || len(c.Differences) != 0 {
+			return fmt.Errorf("comparison %+v", c)
 		}
 		return nil
 	})
