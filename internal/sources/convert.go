@@ -88,6 +88,7 @@ func FromIngress(cluster string, ing *networkingv1.Ingress) []Record {
 		// only, where it refuses the Ingress; otherwise the Ingress is an
 		// ordinary one, with its paths and TLS (the model decides).
 		r.Passthrough = passthrough
+		r.Backends = ingressBackends(ing, host)
 		ids.apply(r)
 		out = append(out, *r)
 	}
@@ -127,7 +128,8 @@ func FromService(cluster string, svc *corev1.Service) []Record {
 		protocol = "UDP"
 	}
 	r := Record{Cluster: cluster, Kind: KindLBSvc, Namespace: svc.Namespace, Name: svc.Name,
-		Host: lb.Hostname, IP: ip, Labels: svc.Labels, Port: lowest.Port, Protocol: protocol}
+		Host: lb.Hostname, IP: ip, Labels: svc.Labels, Port: lowest.Port, Protocol: protocol,
+		Backends: []ServiceRef{{svc.Namespace, svc.Name}}}
 	parseAKO(svc.Annotations).apply(&r)
 	return []Record{r}
 }
@@ -166,7 +168,7 @@ func FromRoute(cluster string, route *routev1.Route, defaultDomain string) []Rec
 			continue
 		}
 		r := Record{Cluster: cluster, Kind: KindRoute, Namespace: route.Namespace, Name: route.Name,
-			Host: host, IP: ip, Labels: route.Labels, Paths: []string{"/"}}
+			Host: host, IP: ip, Labels: route.Labels, Paths: []string{"/"}, Backends: routeBackends(route)}
 		if route.Spec.Path != "" {
 			r.Paths = []string{route.Spec.Path}
 		}

@@ -113,7 +113,8 @@ func TestFromService(t *testing.T) {
 	}
 	placed := []corev1.LoadBalancerIngress{{Hostname: "db.example.com", IP: "10.0.0.5"}}
 	want := Record{Cluster: "c1", Kind: KindLBSvc, Namespace: "ns", Name: "db", Host: "db.example.com",
-		IP: netip.MustParseAddr("10.0.0.5"), Port: 53, Protocol: "UDP", VSUUID: "vs-db", ControllerUUID: "cluster-1", Tenant: "team-a"}
+		IP: netip.MustParseAddr("10.0.0.5"), Port: 53, Protocol: "UDP", VSUUID: "vs-db", ControllerUUID: "cluster-1", Tenant: "team-a",
+		Backends: []ServiceRef{{"ns", "db"}}}
 	got := FromService("c1", svc(corev1.ServiceTypeLoadBalancer, placed,
 		corev1.ServicePort{Port: 8080, Protocol: corev1.ProtocolTCP}, corev1.ServicePort{Port: 53, Protocol: corev1.ProtocolUDP}))
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {

@@ -199,6 +199,7 @@ func convertRoute(cluster string, obj any, gateways GatewayLookup) ([]Record, st
 		ip   netip.Addr
 	}
 	byKey := map[key]*Record{}
+	backends := gatewayBackends(obj)
 	var reasons []string
 	for _, ref := range rt.parentRefs {
 		ns := refNamespace(ref, rt.meta.Namespace)
@@ -242,7 +243,7 @@ func convertRoute(cluster string, obj any, gateways GatewayLookup) ([]Record, st
 				r := byKey[k]
 				if r == nil {
 					r = &Record{Cluster: cluster, Kind: rt.kind, Namespace: rt.meta.Namespace, Name: rt.meta.Name,
-						Host: host, IP: ip, Labels: rt.meta.Labels, Paths: slices.Clone(rt.paths)}
+						Host: host, IP: ip, Labels: rt.meta.Labels, Paths: slices.Clone(rt.paths), Backends: backends}
 					byKey[k] = r
 					ids.apply(r)
 				}

@@ -57,6 +57,22 @@ type Record struct {
 	VSUUID         string
 	ControllerUUID string
 	Tenant         string
+
+	// Backends are the Services behind the record in its cluster: an
+	// Ingress host's rule backends and default backend, a Route's to and
+	// alternate backends, a Gateway API route's backendRefs, a LoadBalancer
+	// Service itself. Sorted; nil when none is known.
+	Backends []ServiceRef
+
+	// NoEndpoints and ClusterLost are set by the member registry, not by the
+	// conversion. NoEndpoints says why none of Backends has a ready
+	// endpoint, as the cluster's EndpointSlices say (held for the hold-down
+	// after they come back); "" while one has, or while it cannot be told (no
+	// EndpointSlice known for any). ClusterLost says since when the record's
+	// cluster has been unreachable, once that is longer than the GSLBConfig
+	// allows; "" otherwise.
+	NoEndpoints string
+	ClusterLost string
 }
 
 // ObjectName is the record's object as AMKO names it in descriptions: an
