@@ -136,6 +136,11 @@ type Member struct {
 	Cluster     string
 	ClusterUUID string
 	VSUUID      string
+	// Down says why the operator wrote the member disabled although its
+	// object is selected: its Services have no ready endpoint, or its
+	// cluster has been unreachable too long. "" when it did not. Backends
+	// store Enabled only; this is for status and events.
+	Down string
 }
 
 // Location is a point on Earth in decimal degrees.

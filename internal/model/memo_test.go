@@ -93,6 +93,11 @@ func TestSameMemberComparesEveryField(t *testing.T) {
 		Passthrough: false, Port: 80, Protocol: "TCP", VSUUID: "vs", ControllerUUID: "cu", Tenant: "t"}}
 	rt := reflect.TypeOf(base.Record)
 	for i := range rt.NumField() {
+		if rt.Field(i).Name == "Backends" {
+			// Not part of the service: what the backends' endpoints say
+			// reaches it through NoEndpoints, which is compared.
+			continue
+		}
 		m := base
 		m.Labels = map[string]string{"k": "v"}
 		f := reflect.ValueOf(&m.Record).Elem().Field(i)

@@ -109,7 +109,8 @@ func sameMember(a, b member) bool {
 		ra.Cluster == rb.Cluster && ra.Kind == rb.Kind && ra.Namespace == rb.Namespace && ra.Name == rb.Name &&
 		ra.Host == rb.Host && ra.IP == rb.IP && maps.Equal(ra.Labels, rb.Labels) && slices.Equal(ra.Paths, rb.Paths) &&
 		ra.TLS == rb.TLS && ra.Passthrough == rb.Passthrough && ra.Port == rb.Port && ra.Protocol == rb.Protocol &&
-		ra.VSUUID == rb.VSUUID && ra.ControllerUUID == rb.ControllerUUID && ra.Tenant == rb.Tenant
+		ra.VSUUID == rb.VSUUID && ra.ControllerUUID == rb.ControllerUUID && ra.Tenant == rb.Tenant &&
+		ra.NoEndpoints == rb.NoEndpoints && ra.ClusterLost == rb.ClusterLost
 }
 
 // locate places members at their site's location, for the geo algorithm.

@@ -10,6 +10,7 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	"github.com/amko-project/amko/internal/gslb"
+	"github.com/amko-project/amko/internal/sources"
 )
 
 // poolNamePrefix starts the name of every pool amko writes: one pool per
@@ -38,13 +39,21 @@ type poolMember struct {
 // (amko.md §2.6). Members are de-duplicated by address: the first in record
 // order stays, Kubernetes members before third-party ones.
 func (ix *index) pools(ghr *amkov1alpha1.GSLBHostRuleSpec, members []member, minUp uint32) []gslb.Pool {
-	seen := make(map[netip.Addr]bool, len(members))
+	seen := make(map[netip.Addr]int, len(members)) // index in all
 	var all []poolMember
 	add := func(m poolMember) {
-		if !m.IP.IsValid() || seen[m.IP] {
+		if !m.IP.IsValid() {
 			return
 		}
-		seen[m.IP] = true
+		if i, ok := seen[m.IP]; ok {
+			// Of two objects at one address, one whose Services are ready
+			// keeps the address in: the address serves both.
+			if all[i].Down != "" && m.Down == "" {
+				all[i] = m
+			}
+			return
+		}
+		seen[m.IP] = len(all)
 		all = append(all, m)
 	}
 	for _, m := range members {
@@ -105,6 +114,9 @@ func (ix *index) k8sMember(ghr *amkov1alpha1.GSLBHostRuleSpec, m member) poolMem
 		pm.VSUUID = m.VSUUID
 	}
 	pm.ID = memberID(pm)
+	if pm.Down = ix.memberDown(m.Record); pm.Down != "" {
+		pm.Enabled = false
+	}
 	if ghr != nil {
 		for _, p := range ghr.PublicIP {
 			if p.Cluster == m.Cluster {
@@ -224,4 +236,29 @@ func deref[T any](p *T, def T) T {
 		return def
 	}
 	return *p
+}
+
+// memberDown says why a selected record's member is written disabled: its
+// cluster lost for longer than the GSLBConfig allows (the registry only says
+// so when it is configured), or, where endpoint health is on, no ready
+// endpoint behind it. "" when it is enabled.
+func (ix *index) memberDown(r sources.Record) string {
+	if r.ClusterLost != "" {
+		return r.ClusterLost
+	}
+	if r.NoEndpoints != "" && ix.endpointHealth() {
+		return r.NoEndpoints
+	}
+	return ""
+}
+
+// endpointHealth reports whether members follow their EndpointSlices: as the
+// GDP's endpointHealth.enabled says, else on with the built-in DNS backend
+// (address-only members), which has no controller's monitors to defer to,
+// and off with an Avi Controller, as AMKO leaves health to its monitors.
+func (ix *index) endpointHealth() bool {
+	if ix.gdp != nil && ix.gdp.EndpointHealth != nil && ix.gdp.EndpointHealth.Enabled != nil {
+		return *ix.gdp.EndpointHealth.Enabled
+	}
+	return ix.policy.AddressOnly
 }
