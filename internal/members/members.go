@@ -41,6 +41,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -98,6 +99,8 @@ type Registry struct {
 	opts      Options
 	schemeErr error // building the scheme failed: no cluster can sync
 	skips     *skipLog
+	// health are the settings of endpoint health and lost clusters (SetHealth).
+	health *healthSettings
 	// stopping counts the clusters Set is stopping in the background.
 	stopping sync.WaitGroup
 
@@ -136,7 +139,8 @@ func New(opts Options) *Registry {
 	if opts.HealthInterval == 0 {
 		opts.HealthInterval = 10 * time.Second
 	}
-	r := &Registry{opts: opts, skips: newSkipLog(opts.Log), slots: map[string]*slot{}}
+	r := &Registry{opts: opts, skips: newSkipLog(opts.Log), slots: map[string]*slot{}, health: &healthSettings{}}
+	r.health.holdDown.Store(int64(DefaultHoldDown))
 	if opts.Scheme == nil || !opts.Scheme.Recognizes(schema.GroupVersion{Group: gatewayv1.GroupName, Version: "v1"}.WithKind("Gateway")) {
 		// The caller's scheme is left alone (it may be in use); a cluster
 		// cannot sync without the scheme, and says so, should this fail.
@@ -248,7 +252,7 @@ func (r *Registry) Set(ctx context.Context, kubeconfig []byte, contexts []string
 func (r *Registry) start(ctx context.Context, kctx kubeclient.Context, replacement bool) *cluster {
 	cfg := kctx.Config()
 	cfg.QPS, cfg.Burst = 100, 100
-	c := &cluster{name: kctx.Name, cfg: cfg, fingerprint: kctx.Fingerprint, opts: r.opts, schemeErr: r.schemeErr, skips: r.skips,
+	c := &cluster{name: kctx.Name, cfg: cfg, fingerprint: kctx.Fingerprint, opts: r.opts, schemeErr: r.schemeErr, skips: r.skips, health: r.health,
 		state: Pending, replacement: replacement, done: make(chan struct{}), recheck: make(chan struct{}, 1)}
 	if replacement {
 		c.promote = r.promote
@@ -383,6 +387,7 @@ type cluster struct {
 	opts        Options
 	schemeErr   error
 	skips       *skipLog
+	health      *healthSettings
 	cancel      context.CancelFunc
 	done        chan struct{}
 	// recheck asks for a health check now: an informer's request failed.
@@ -399,6 +404,13 @@ type cluster struct {
 	replacement bool // syncing to replace the slot's serving cluster
 
 	apps *appStore // the Services, Ingresses, Routes and Gateway API objects of cache
+	// eps watches the EndpointSlices of the Services behind its records.
+	eps *endpoints
+	// unreachableSince is when the cluster last became Unreachable; zero
+	// while it answers. lost asks for a pass when it has been unreachable
+	// for the GSLBConfig's time: its records are marked ClusterLost then.
+	unreachableSince time.Time
+	lost             *time.Timer
 	// gateway lists the Gateway API resources ("gateways", "httproutes"...)
 	// whose informers run; only the cluster's goroutine writes it.
 	gateway map[string]bool
@@ -641,6 +653,12 @@ func (c *cluster) stop() {
 	if c.stopCache != nil {
 		c.stopCache()
 	}
+	if c.eps != nil {
+		c.eps.stop()
+	}
+	if c.lost != nil {
+		c.lost.Stop()
+	}
 }
 
 func (c *cluster) status() Status {
@@ -664,6 +682,12 @@ func (c *cluster) setState(s State, err error) {
 	c.mu.Lock()
 	prevState, prevErr := c.state, c.err
 	c.state, c.err = s, msg
+	switch {
+	case s != Unreachable:
+		c.unreachableSince = time.Time{}
+	case prevState != Unreachable:
+		c.unreachableSince = time.Now()
+	}
 	replacement := c.replacement
 	c.mu.Unlock()
 	if replacement {
@@ -854,6 +878,12 @@ func (c *cluster) sync(ctx context.Context) error {
 	}
 	handlersSynced = append(handlersSynced, synced...)
 	cctx, cancel := context.WithCancel(ctx)
+	cs, err := kubernetes.NewForConfig(cacheCfg)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("client for EndpointSlices: %w", err)
+	}
+	eps := newEndpoints(cctx, cs, c.health, c.changed)
 	go func() { _ = ca.Start(cctx) }()
 	syncCtx, syncCancel := context.WithTimeout(ctx, c.opts.SyncTimeout)
 	defer syncCancel()
@@ -865,7 +895,7 @@ func (c *cluster) sync(ctx context.Context) error {
 		return fmt.Errorf("cluster %s health check failed, can't sync its objects within %s", c.name, c.opts.SyncTimeout)
 	}
 	c.mu.Lock()
-	c.cache, c.openshift, c.stopCache, c.apps, c.gateway = ca, openshift, cancel, apps, gateway
+	c.cache, c.openshift, c.stopCache, c.apps, c.gateway, c.eps = ca, openshift, cancel, apps, gateway, eps
 	c.mu.Unlock()
 	return nil
 }
@@ -1029,7 +1059,7 @@ func (c *cluster) watchNewGatewayResources(ctx context.Context) {
 // inputs appends the cluster's records, namespaces and host rules to in.
 func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) error {
 	c.mu.Lock()
-	ca, apps := c.cache, c.apps
+	ca, apps, eps := c.cache, c.apps, c.eps
 	c.mu.Unlock()
 	if ca == nil {
 		return nil
@@ -1041,7 +1071,9 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 			return err
 		}
 	}
+	first := len(in.Records)
 	in.Records = apps.records(defaultDomain, in.Records)
+	c.markHealth(eps, in.Records[first:])
 	for i := range nss.Items {
 		in.Namespaces = append(in.Namespaces, sources.FromNamespace(c.name, &nss.Items[i]))
 	}

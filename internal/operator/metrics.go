@@ -28,6 +28,10 @@ type Metrics struct {
 	members      *prometheus.GaugeVec
 	clusterUp    *prometheus.GaugeVec
 	probeChanges *prometheus.CounterVec
+	// disabled counts the members amko writes disabled, by cause;
+	// downChanges their changes.
+	disabled    *prometheus.GaugeVec
+	downChanges *prometheus.CounterVec
 	tlsVerified  prometheus.Gauge
 	dnsDiffers   prometheus.Gauge
 }
@@ -58,6 +62,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		probeChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amko_dns_member_health_changes_total", Help: "Members of the DNS backend that went down or came back up, by new state.",
 		}, []string{"state"}),
+		disabled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "amko_gslb_members_disabled",
+			Help: "Desired members written disabled, by cause: endpoints (no ready endpoint behind them, or held out after) or cluster_lost (member cluster unreachable for longer than spec.memberClusterLoss allows).",
+		}, []string{"cause"}),
+		downChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amko_member_down_changes_total",
+			Help: "Members taken out (state down) or brought back (state up) for their endpoints or their lost cluster, by cause.",
+		}, []string{"state", "cause"}),
 		tlsVerified: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "amko_controller_tls_verified",
 			Help: "1 when the Avi Controller's certificate was verified against the CA given at the last connection; 0 when it is only pinned (no CA given), was refused, or there is no controller.",
@@ -67,8 +79,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Names and types whose answers differed between amko's DNS server and spec.dns.compareWith (the Avi DNS service) at the last comparison; 0 without one.",
 		}),
 	}
+	// Exported from the start, at zero: a dashboard shows "none taken out"
+	// rather than no data.
+	for _, cause := range []string{causeEndpoints, causeClusterLost} {
+		m.disabled.WithLabelValues(cause)
+		for _, state := range []string{"down", "up"} {
+			m.downChanges.WithLabelValues(state, cause)
+		}
+	}
 	if reg != nil {
-		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges, m.tlsVerified, m.dnsDiffers)
+		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges, m.tlsVerified, m.dnsDiffers,
+			m.disabled, m.downChanges)
 	}
 	return m
 }
@@ -117,12 +138,19 @@ func (m *Metrics) request(op string, err error) {
 func (o *Operator) serviceMetrics(desired []*gslb.Service) {
 	o.metrics.services.Set(float64(len(desired)))
 	counts := map[string]int{}
+	disabled := map[string]int{causeEndpoints: 0, causeClusterLost: 0}
 	for _, s := range desired {
 		for _, p := range s.Pools {
 			for _, mem := range p.Members {
 				counts[mem.Cluster]++
+				if mem.Down != "" {
+					disabled[downCause(mem.Down)]++
+				}
 			}
 		}
+	}
+	for c, n := range disabled {
+		o.metrics.disabled.WithLabelValues(c).Set(float64(n))
 	}
 	o.metrics.members.Reset()
 	for c, n := range counts {

@@ -140,6 +140,7 @@ type Operator struct {
 	// The pass goroutine's own, unguarded: the model's memo of the last build,
 	// and the desired services the last plan found equal to observed ones.
 	memo          model.Memo
+	downMembers   map[memberKey]string // the members taken out, and why (endpoints.go)
 	equalServices map[*gslb.Service]*gslb.Service
 	guard         plan.DeletionGuard
 	mirrorGuard   plan.DeletionGuard

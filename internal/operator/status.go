@@ -151,6 +151,9 @@ type StatusMember struct {
 	// Health is up, down or unknown (no monitor probes it) with the DNS
 	// backend; empty with Avi, whose controller decides.
 	Health string `json:"health,omitempty"`
+	// Down says why amko wrote the member disabled: no ready endpoint behind
+	// it (or held out after), or its cluster lost. Empty when it did not.
+	Down string `json:"down,omitempty"`
 }
 
 // statusView is what the passes leave for Status, guarded by Operator.mu. It
@@ -276,7 +279,7 @@ func buildStatus(v statusView, active bool, role Role, haveConfig, synced bool, 
 			sp := StatusPool{Name: p.Name, Priority: p.Priority, Algorithm: string(p.Algorithm), Members: []StatusMember{}}
 			for _, m := range p.Members {
 				sm := StatusMember{Cluster: m.Cluster, ID: m.ID, IP: addrString(m.IP), PublicIP: addrString(m.PublicIP),
-					Ratio: m.Ratio, Enabled: m.Enabled}
+					Ratio: m.Ratio, Enabled: m.Enabled, Down: m.Down}
 				if v.health != nil {
 					sm.Health = v.health.MemberHealth(svc, m)
 				}

@@ -146,6 +146,7 @@ func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Serv
 	if pol.GDP != nil && pol.GDP.DefaultDomain != nil {
 		defaultDomain = *pol.GDP.DefaultDomain
 	}
+	o.memberHealthSettings(pol)
 	in, err := o.members.Inputs(ctx, defaultDomain)
 	if err != nil {
 		o.log.Warn("reading member clusters", "err", err)
@@ -153,6 +154,7 @@ func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Serv
 	// The memo is the pass goroutine's: desired runs on it only.
 	desired := model.BuildWith(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules}, &o.memo)
 	o.serviceMetrics(desired)
+	o.memberDownChanges(desired)
 	return desired
 }
 
