@@ -32,8 +32,8 @@ type Metrics struct {
 	// downChanges their changes.
 	disabled    *prometheus.GaugeVec
 	downChanges *prometheus.CounterVec
-	tlsVerified  prometheus.Gauge
-	dnsDiffers   prometheus.Gauge
+	tlsVerified prometheus.Gauge
+	dnsDiffers  prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them with reg (when not nil).
