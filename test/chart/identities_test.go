@@ -121,6 +121,8 @@ func TestIdentitiesRefusedWhatTheyDoNotNeed(t *testing.T) {
 			{verb: "list", group: "gateway.networking.k8s.io", resource: "tlsroutes"},
 			{verb: "watch", group: "gateway.networking.k8s.io", resource: "tcproutes"},
 			{verb: "get", group: "gateway.networking.k8s.io", resource: "udproutes", namespace: "default", name: "dns"},
+			{verb: "list", group: "discovery.k8s.io", resource: "endpointslices", namespace: "default"},
+			{verb: "watch", group: "discovery.k8s.io", resource: "endpointslices", namespace: "default"},
 			{verb: "watch", group: "ako.vmware.com", resource: "hostrules"},
 			{verb: "list", group: amkoGroup, resource: "amkoclusters", namespace: ns},
 			{verb: "create", group: amkoGroup, resource: "gslbconfigs", namespace: ns},
