@@ -149,7 +149,7 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		defer o.pokeFederation()
 	}
 	o.state.config = gc
-	needCheck := backend.Shared() && time.Since(o.state.checked) > leadershipRecheck
+	needCheck := backend.Shared() && time.Since(o.state.checked) > o.opts.LeadershipRecheck
 	if !backend.Shared() {
 		o.state.leader = true
 	}
@@ -188,10 +188,6 @@ type connectError struct{ err error }
 
 func (e *connectError) Error() string { return e.err.Error() }
 func (e *connectError) Unwrap() error { return e.err }
-
-// leadershipRecheck is how often amko asks the controller whether it still
-// leads the GSLB federation (a write it refuses as not leader asks at once).
-const leadershipRecheck = 30 * time.Second
 
 // applyLogLevel makes the log level follow the GSLBConfig, as AMKO does live.
 func (o *Operator) applyLogLevel(level amkov1alpha1.LogLevel) {

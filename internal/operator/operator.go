@@ -91,6 +91,9 @@ type Options struct {
 	// CRDRecheck is how often the installed CRDs are detected again (amko's
 	// or AMKO 2.2.1's, which take status differently); 0 means 30 s.
 	CRDRecheck time.Duration
+	// LeadershipRecheck is how often amko asks the controller whether it is
+	// (still, or again) the GSLB leader; 0 means 30 s.
+	LeadershipRecheck time.Duration
 }
 
 // Operator is a running amko.
@@ -112,6 +115,8 @@ type Operator struct {
 	fedLoop *reconcile.Loop
 	// standby is set while this replica may not write (see Options.Standby).
 	standby atomic.Bool
+	// recheckPending: a pass is scheduled for the next leadership check.
+	recheckPending atomic.Bool
 
 	mu    sync.Mutex // guards state, role, view and hold
 	state state
@@ -176,6 +181,9 @@ func New(opts Options) (*Operator, error) {
 	}
 	if opts.CRDRecheck <= 0 {
 		opts.CRDRecheck = 30 * time.Second
+	}
+	if opts.LeadershipRecheck <= 0 {
+		opts.LeadershipRecheck = 30 * time.Second
 	}
 	if opts.Providers == nil {
 		return nil, errors.New("operator: no provider factory")

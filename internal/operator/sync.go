@@ -70,7 +70,11 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 		case !leader:
 			o.setConfigStatus(ctx, gc, amkov1alpha1.GSLBConfigStateNotLeader)
 			o.mirrorOnly(ctx, gc, pol)
-			return nil // checked again at the next leadership check
+			// Ask again when the recheck is due, not at the next Kubernetes
+			// event or resync: a controller leading again must be written to
+			// within the recheck, whatever else happens.
+			o.pokeAfter(o.opts.LeadershipRecheck)
+			return nil
 		}
 		if wait := o.pendingWait(); wait > 0 {
 			// A member cluster that never answered may hold members we would delete.
@@ -106,6 +110,18 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	o.setConfigStatus(ctx, gc, syncedState(o.members.Status()))
 	o.recordServices(desired)
 	return nil
+}
+
+// pokeAfter asks for a pass after d, once however many passes ask while one
+// is pending.
+func (o *Operator) pokeAfter(d time.Duration) {
+	if !o.recheckPending.CompareAndSwap(false, true) {
+		return
+	}
+	time.AfterFunc(d, func() {
+		o.recheckPending.Store(false)
+		o.Poke()
+	})
 }
 
 // mirrorOnly serves the desired services from the DNS mirror, if there is one,

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -276,4 +277,96 @@ func TestDuplicateFQDNGSLBHostRule(t *testing.T) {
 	}
 	s.gslbHostRuleStatus("dup-second", amkov1alpha1.GSLBHostRuleAccepted, "")
 	await.Eventually(t, "the second rule's TTL", ttl(60))
+}
+
+// AMKO's GSLBConfig error states, each from the fault that causes it, and
+// success again once it is fixed: a controller that is not the GSLB leader,
+// an empty controller address, no credentials Secret named, a named Secret
+// that does not exist.
+func TestGSLBConfigErrorStates(t *testing.T) {
+	ctx := context.Background()
+	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
+		t.Fatal(err)
+	}
+	op, stop := runAmko(t, operator.Options{ProbeScale: 0.05, LeadershipRecheck: time.Second})
+	defer stop()
+	gcState(t, `^success: gslb config accepted$`)
+
+	// Leadership is asked again at a pass once the recheck is due: passes
+	// come with Kubernetes events (here pokes) or the resync.
+	if err := sim.SetLeader(false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.SetLeader(true) })
+	await.Eventually(t, "the controller found not leading", func() error {
+		op.Poke()
+		var gc amkov1alpha1.GSLBConfig
+		if err := leader().Client.Get(ctx, gcKey, &gc); err != nil {
+			return err
+		}
+		if gc.Status.State != amkov1alpha1.GSLBConfigStateNotLeader {
+			return fmt.Errorf("state %q", gc.Status.State)
+		}
+		return nil
+	})
+	// Leading again is found by amko itself, with no event at all.
+	if err := sim.SetLeader(true); err != nil {
+		t.Fatal(err)
+	}
+	gcState(t, `^success: gslb config accepted$`)
+
+	for _, c := range []struct {
+		fault func(*amkov1alpha1.GSLBConfig)
+		state string
+	}{
+		{func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.GSLBLeader.ControllerIP = "" }, `^error: invalid gslb config with controller IP $`},
+		{func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.GSLBLeader.Credentials = "" }, `^error: invalid gslb config with leaderSecret $`},
+		{func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.GSLBLeader.Credentials = "no-such-secret" },
+			`^error: secret object doesn't exist no-such-secret$`},
+	} {
+		var before amkov1alpha1.GSLBLeader
+		changeGC(t, func(gc *amkov1alpha1.GSLBConfig) { before = gc.Spec.GSLBLeader; c.fault(gc) })
+		gcState(t, c.state)
+		changeGC(t, func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.GSLBLeader = before })
+		gcState(t, `^success: gslb config accepted$`)
+	}
+}
+
+// An AMKOCluster outside avi-system is not amko's: AMKO's bootup lists
+// avi-system only, and amko's identity reads AMKOClusters there only (least
+// privilege), so one elsewhere changes nothing: amko stays standalone and the
+// object gets no status.
+func TestAMKOClusterOutsideAviSystemIgnored(t *testing.T) {
+	ctx := context.Background()
+	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
+		t.Fatal(err)
+	}
+	op, stop := runAmko(t, operator.Options{ProbeScale: 0.05})
+	defer stop()
+	ac := &amkov1alpha1.AMKOCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: amkoClusterName},
+		Spec: amkov1alpha1.AMKOClusterSpec{ClusterContext: set.Clusters[0].Context, IsLeader: true, Version: "2.2.1", Clusters: set.Contexts()}}
+	if err := leader().Client.Create(ctx, ac); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = leader().Client.Delete(ctx, ac) }()
+	// A change amko does act on, after the AMKOCluster: once it is seen, the
+	// AMKOCluster has been too.
+	changeGC(t, func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.LogLevel = amkov1alpha1.LogLevelWarn })
+	t.Cleanup(func() {
+		changeGC(t, func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.LogLevel = amkov1alpha1.LogLevelInfo })
+	})
+	gcState(t, `^success: gslb config accepted$`)
+	await.Eventually(t, "amko standalone", func() error {
+		if r := op.Role(); r != operator.RoleStandalone {
+			return fmt.Errorf("role %v", r)
+		}
+		return nil
+	})
+	var got amkov1alpha1.AMKOCluster
+	if err := leader().Client.Get(ctx, client.ObjectKeyFromObject(ac), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Status.Conditions) != 0 {
+		t.Errorf("the AMKOCluster outside avi-system got conditions %+v", got.Status.Conditions)
+	}
 }
