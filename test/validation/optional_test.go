@@ -28,7 +28,8 @@ gslbLeader: {credentials: gslb-avi-secret, controllerVersion: 31.1.1, controller
 memberClusters: [{clusterContext: cluster1-admin}, {clusterContext: cluster2-admin}]
 refreshInterval: 1800
 logLevel: INFO
-useCustomGlobalFqdn: false`},
+useCustomGlobalFqdn: false
+memberClusterLoss: {disableMembersAfter: 5m}`},
 	{"GSLBConfig", `
 gslbLeader: {credentials: gslb-avi-secret, tenant: admin}
 memberClusters: [{clusterContext: cluster1-admin}]
@@ -55,7 +56,8 @@ pkiProfileRef: pki-1
 poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_GEO, hashMask: 24, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 24}}
 downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP, fallbackIP: 10.1.1.1}
 controlPlaneHmOnly: false
-defaultDomain: avi.internal`},
+defaultDomain: avi.internal
+endpointHealth: {enabled: true, holdDown: 10s}`},
 	{"GSLBHostRule", `
 fqdn: foo.avi.internal
 ttl: 30

@@ -136,6 +136,8 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 
 		// amko's own fields, which AMKO's CRD does not have.
 		{"DNS without zones", gc, "dns: {listen: ':53'}", []string{"spec.dns.zones", "Required value"}},
+		{"endpointHealth holdDown", gdp, "endpointHealth: {holdDown: ten}", []string{"spec.endpointHealth.holdDown", "should match"}},
+		{"memberClusterLoss duration", gc, "memberClusterLoss: {disableMembersAfter: '5'}", []string{"spec.memberClusterLoss.disableMembersAfter", "should match"}},
 		{"DNS compareWith", gc, "dns: {zones: [{name: example.com}], compareWith: 'avi-dns'}", []string{"spec.dns.compareWith", "compareWith must be host:port"}},
 		{"DNS listen", gc, "dns: {listen: '53', zones: [{name: example.com}]}", []string{"spec.dns.listen", "listen must be host:port"}},
 		{"DNS zone name", gc, "dns: {zones: [{name: 'Example .com'}]}", []string{"spec.dns.zones[0].name", "should match"}},
@@ -179,6 +181,9 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{ghr, fq("sitePersistence: {enabled: false}\npublicIP: [{cluster: a, ip: 10.1.1.1}, {cluster: b, ip: '2001:db8::1'}]")},
 		{ghr, fq("ttl: 86400\ntrafficSplit: [{cluster: third-party-site, weight: 20}]")},
 		{gc, "memberClusters: [{clusterContext: c1}, {clusterContext: c2}]\nlogLevel: WARN"},
+		{gdp, "endpointHealth: {enabled: false, holdDown: 1m30s}"},
+		{gdp, "endpointHealth: {holdDown: 0s}"},
+		{gc, "memberClusterLoss: {disableMembersAfter: 2.5m}"},
 		{gc, "dns: {listen: '127.0.0.1:5353', ttl: 10, zones: [{name: global.example.com, nameservers: [ns1.site-a.example.com], negativeTTL: 60}, {name: 'example.org.'}]}"},
 		{gc, "dns: {listen: '[::1]:53', zones: [{name: example.com}]}\ngslbLeader: {credentials: x}"},
 		{gc, "dns: {zones: [{name: example.com}], compareWith: '[fd00::53]:53'}\ngslbLeader: {controllerIP: 10.1.1.1, credentials: x}"},
