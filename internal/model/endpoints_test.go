@@ -5,6 +5,7 @@ package model
 import (
 	"testing"
 
+	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/policy"
@@ -53,6 +54,11 @@ func TestEndpointHealth(t *testing.T) {
 		{"Avi backend: opted in", basePolicy(enabled(&on)), "no ready endpoint"},
 		{"DNS backend: on by default", basePolicy(dnsBackend), "no ready endpoint"},
 		{"DNS backend: opted out", basePolicy(dnsBackend, enabled(&off)), "up"},
+		{"Avi backend: opted in by the GSLBHostRule", basePolicy(withGHR("a.example.com", func(g *amkov1alpha1.GSLBHostRuleSpec) {
+			g.EndpointHealth = &amkov1alpha1.HostEndpointHealth{Enabled: true}
+		})), "no ready endpoint"},
+		{"DNS backend: the GSLBHostRule opts out whatever the GDP says", basePolicy(dnsBackend, enabled(&on),
+			withGHR("a.example.com", func(g *amkov1alpha1.GSLBHostRuleSpec) { g.EndpointHealth = &amkov1alpha1.HostEndpointHealth{} })), "up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := memberStates(t, Build(Input{Policy: tc.pol, Records: records}))

@@ -114,7 +114,7 @@ func (ix *index) k8sMember(ghr *amkov1alpha1.GSLBHostRuleSpec, m member) poolMem
 		pm.VSUUID = m.VSUUID
 	}
 	pm.ID = memberID(pm)
-	if pm.Down = ix.memberDown(m.Record); pm.Down != "" {
+	if pm.Down = ix.memberDown(ghr, m.Record); pm.Down != "" {
 		pm.Enabled = false
 	}
 	if ghr != nil {
@@ -242,21 +242,25 @@ func deref[T any](p *T, def T) T {
 // cluster lost for longer than the GSLBConfig allows (the registry only says
 // so when it is configured), or, where endpoint health is on, no ready
 // endpoint behind it. "" when it is enabled.
-func (ix *index) memberDown(r sources.Record) string {
+func (ix *index) memberDown(ghr *amkov1alpha1.GSLBHostRuleSpec, r sources.Record) string {
 	if r.ClusterLost != "" {
 		return r.ClusterLost
 	}
-	if r.NoEndpoints != "" && ix.endpointHealth() {
+	if r.NoEndpoints != "" && ix.endpointHealth(ghr) {
 		return r.NoEndpoints
 	}
 	return ""
 }
 
 // endpointHealth reports whether members follow their EndpointSlices: as the
-// GDP's endpointHealth.enabled says, else on with the built-in DNS backend
-// (address-only members), which has no controller's monitors to defer to,
-// and off with an Avi Controller, as AMKO leaves health to its monitors.
-func (ix *index) endpointHealth() bool {
+// GSLBHostRule's endpointHealth says, else the GDP's, else on with the
+// built-in DNS backend (address-only members), which has no controller's
+// monitors to defer to, and off with an Avi Controller, as AMKO leaves
+// health to its monitors.
+func (ix *index) endpointHealth(ghr *amkov1alpha1.GSLBHostRuleSpec) bool {
+	if ghr != nil && ghr.EndpointHealth != nil {
+		return ghr.EndpointHealth.Enabled
+	}
 	if ix.gdp != nil && ix.gdp.EndpointHealth != nil && ix.gdp.EndpointHealth.Enabled != nil {
 		return *ix.gdp.EndpointHealth.Enabled
 	}

@@ -24,6 +24,15 @@ type Explanation struct {
 	Service string `json:"service,omitempty"`
 	// Reason says why it is not selected.
 	Reason string `json:"reason,omitempty"`
+	// Backends are the Services behind it (namespace/name), whose
+	// EndpointSlices endpoint health reads.
+	Backends []string `json:"backends,omitempty"`
+	// NoReadyEndpoints says why none of them has a ready endpoint (or why it
+	// is still held out); ClusterLost why its cluster counts as lost. Whether
+	// a member is taken out for them is the policy's: see the service's
+	// members in /status.
+	NoReadyEndpoints string `json:"noReadyEndpoints,omitempty"`
+	ClusterLost      string `json:"clusterLost,omitempty"`
 }
 
 // Explain decides again, under the policy of the last pass, on the candidates
@@ -56,7 +65,10 @@ func (o *Operator) Explain(ctx context.Context, query string) ([]Explanation, er
 			continue
 		}
 		e := Explanation{Cluster: r.Cluster, Kind: string(r.Kind), Namespace: r.Namespace, Name: r.Name, Host: r.Host,
-			Selected: d.Selected, Service: d.Service, Reason: d.Reason}
+			Selected: d.Selected, Service: d.Service, Reason: d.Reason, NoReadyEndpoints: r.NoEndpoints, ClusterLost: r.ClusterLost}
+		for _, b := range r.Backends {
+			e.Backends = append(e.Backends, b.String())
+		}
 		if r.IP.IsValid() {
 			e.IP = r.IP.String()
 		}

@@ -69,7 +69,8 @@ trafficSplit: [{cluster: k8s, weight: 15, priority: 10}]
 publicIP: [{cluster: k8s, ip: 160.10.1.1}]
 poolAlgorithmSettings: {lbAlgorithm: GSLB_ALGORITHM_CONSISTENT_HASH, hashMask: 24, geoFallback: {lbAlgorithm: GSLB_ALGORITHM_ROUND_ROBIN, hashMask: 8}}
 downResponse: {type: GSLB_SERVICE_DOWN_RESPONSE_FALLBACK_IP, fallbackIP: 10.1.1.1}
-controlPlaneHmOnly: true`},
+controlPlaneHmOnly: true
+endpointHealth: {enabled: true}`},
 	{"AMKOCluster", `
 clusterContext: cluster1-admin
 isLeader: true

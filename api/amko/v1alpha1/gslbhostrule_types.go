@@ -77,6 +77,18 @@ type GSLBHostRuleSpec struct {
 
 	// ControlPlaneHmOnly turns off data-plane health monitors.
 	ControlPlaneHmOnly *bool `json:"controlPlaneHmOnly,omitempty"`
+
+	// EndpointHealth turns health from the member clusters' EndpointSlices
+	// on or off for this service, whatever the GDP's spec.endpointHealth
+	// says (whose holdDown applies). Not part of AMKO's API.
+	EndpointHealth *HostEndpointHealth `json:"endpointHealth,omitempty"`
+}
+
+// HostEndpointHealth turns endpoint health on or off for one GSLB service.
+type HostEndpointHealth struct {
+	// Enabled: a member none of whose Services has a ready endpoint is
+	// taken out (written enabled: false, left out of DNS answers).
+	Enabled bool `json:"enabled"`
 }
 
 // TrafficSplitElem is the weight and priority of one cluster's (or third-party
