@@ -367,7 +367,11 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 					address += " (public " + m.PublicIP + ")"
 				}
 				health := m.Health
-				if !m.Enabled {
+				switch {
+				case m.Down != "":
+					// Taken out by amko: say why (endpoints, lost cluster).
+					health = strings.TrimSpace(health + " (disabled: " + m.Down + ")")
+				case !m.Enabled:
 					health = strings.TrimSpace(health + " (disabled)")
 				}
 				// A ratio of 0 weighs as 1.
