@@ -5,6 +5,7 @@ package members
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -65,6 +67,12 @@ type endpoints struct {
 	settings *healthSettings
 	onChange func()
 
+	// allowed is set once listing EndpointSlices is known to be allowed: an
+	// identity with AMKO's RBAC may not, and its informers would only log
+	// refusals. Until then nothing is watched and every Service is unknown.
+	allowed atomic.Bool
+	denied  atomic.Bool // logged once
+
 	mu         sync.Mutex
 	namespaces map[string]*nsWatch
 	services   map[sources.ServiceRef]*svcHealth
@@ -95,6 +103,9 @@ func newEndpoints(ctx context.Context, client kubernetes.Interface, settings *he
 // new ones start in the background (their Services count as unknown until
 // their first list, which asks for a pass), others stop and are forgotten.
 func (e *endpoints) watch(namespaces map[string]bool) {
+	if !e.allowed.Load() {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for ns, w := range e.namespaces {
@@ -283,6 +294,32 @@ func (e *endpoints) noEndpoints(backends []sources.ServiceRef) string {
 		time.Duration(e.settings.holdDown.Load()), strings.Join(held, ", "))
 }
 
+// checkAccess finds out, while it is not known, whether EndpointSlices may
+// be listed (one object, cluster-wide, as the watches need): when they may,
+// the next pass starts watching. A refusal is logged once; the health checks
+// ask again, so that a grant added later is used without a restart.
+func (e *endpoints) checkAccess(ctx context.Context, cluster string, log *slog.Logger) {
+	if e.allowed.Load() {
+		return
+	}
+	_, err := e.client.DiscoveryV1().EndpointSlices("").List(ctx, metav1.ListOptions{Limit: 1})
+	switch {
+	case err == nil:
+		e.allowed.Store(true)
+		if e.denied.Load() {
+			log.Info("member cluster: EndpointSlices may be listed now, endpoint health is read", "cluster", cluster)
+		}
+		e.onChange()
+	case apierrors.IsForbidden(err):
+		if !e.denied.Swap(true) {
+			log.Warn("member cluster: amko may not list EndpointSlices, so its members' endpoint health is unknown (grant list and watch on endpointslices.discovery.k8s.io)",
+				"cluster", cluster, "err", err)
+		}
+	default:
+		log.Debug("member cluster: cannot tell whether EndpointSlices may be listed", "cluster", cluster, "err", err)
+	}
+}
+
 // stop stops every watch and timer.
 func (e *endpoints) stop() {
 	e.mu.Lock()
@@ -335,4 +372,15 @@ func (c *cluster) lostCause() string {
 	}
 	return fmt.Sprintf("%s since %s (longer than %s)", CauseClusterLost,
 		c.unreachableSince.UTC().Format(time.RFC3339), after)
+}
+
+// checkEndpointAccess asks again whether EndpointSlices may be listed, while
+// they may not.
+func (c *cluster) checkEndpointAccess(ctx context.Context) {
+	c.mu.Lock()
+	eps := c.eps
+	c.mu.Unlock()
+	if eps != nil {
+		eps.checkAccess(ctx, c.name, c.opts.Log)
+	}
 }

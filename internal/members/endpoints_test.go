@@ -5,13 +5,18 @@ package members
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/amko-project/amko/internal/sources"
 	"github.com/amko-project/amko/test/await"
@@ -44,6 +49,7 @@ func TestEndpointHealthTracker(t *testing.T) {
 	defer e.stop()
 	web, api, db := sources.ServiceRef{Namespace: "ns", Name: "web"}, sources.ServiceRef{Namespace: "ns", Name: "api"},
 		sources.ServiceRef{Namespace: "other", Name: "db"}
+	e.checkAccess(ctx, "c1", slog.Default())
 	e.watch(map[string]bool{"ns": true})
 	slices := client.DiscoveryV1().EndpointSlices("ns")
 	expect := func(what string, backends []sources.ServiceRef, prefix string) {
@@ -119,4 +125,40 @@ func TestStripSlice(t *testing.T) {
 	if !hasReady(nilReady) {
 		t.Error("an endpoint without a ready condition is ready, as the API defines it")
 	}
+}
+
+// An identity that may not list EndpointSlices watches nothing: every
+// Service is unknown (members stay in), until a grant is seen.
+func TestEndpointHealthDenied(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := fake.NewClientset(epSlice("ns", "web", "web-1", false))
+	deny := true
+	client.PrependReactor("list", "endpointslices", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if deny {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "discovery.k8s.io", Resource: "endpointslices"}, "", nil)
+		}
+		return false, nil, nil
+	})
+	settings := &healthSettings{}
+	e := newEndpoints(ctx, client, settings, func() {})
+	defer e.stop()
+	web := []sources.ServiceRef{{Namespace: "ns", Name: "web"}}
+	e.checkAccess(ctx, "c1", slog.Default())
+	e.watch(map[string]bool{"ns": true})
+	e.mu.Lock()
+	n := len(e.namespaces)
+	e.mu.Unlock()
+	if n != 0 || e.noEndpoints(web) != "" {
+		t.Fatalf("denied: %d namespaces watched, %q; want none, unknown", n, e.noEndpoints(web))
+	}
+	deny = false
+	e.checkAccess(ctx, "c1", slog.Default())
+	e.watch(map[string]bool{"ns": true})
+	await.Eventually(t, "granted: watched", func() error {
+		if got := e.noEndpoints(web); !strings.HasPrefix(got, CauseNoEndpoints) {
+			return fmt.Errorf("%q, want %s…", got, CauseNoEndpoints)
+		}
+		return nil
+	})
 }

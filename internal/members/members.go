@@ -750,6 +750,7 @@ func (c *cluster) run(ctx context.Context) {
 		} else {
 			c.setState(Ready, nil)
 			c.watchNewGatewayResources(ctx)
+			c.checkEndpointAccess(ctx)
 		}
 		next.Reset(period)
 	}
@@ -884,6 +885,7 @@ func (c *cluster) sync(ctx context.Context) error {
 		return fmt.Errorf("client for EndpointSlices: %w", err)
 	}
 	eps := newEndpoints(cctx, cs, c.health, c.changed)
+	eps.checkAccess(ctx, c.name, c.opts.Log)
 	go func() { _ = ca.Start(cctx) }()
 	syncCtx, syncCancel := context.WithTimeout(ctx, c.opts.SyncTimeout)
 	defer syncCancel()
