@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
@@ -305,4 +306,61 @@ func TestMemberClusterLost(t *testing.T) {
 
 	lost.SetReachable(true)
 	await.Eventually(t, "back when the cluster answers", memberEnabled(host, "10.70.2.1", true))
+}
+
+// A Gateway API route's members follow the endpoints of its backendRefs'
+// Services (DNS backend): the route's Service in cluster 2 losing its ready
+// endpoints takes cluster 2's Gateway address out of the answers.
+func TestEndpointHealthGatewayRoute(t *testing.T) {
+	withGatewayAPI(t)
+	ctx := context.Background()
+	stop := startAmko(t)
+	defer stop()
+	useDNSBackend(t)
+	gdp(t, amkov1alpha2.GDPSpec{
+		MatchRules:     amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "gweph"}}},
+		MatchClusters:  []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}},
+		EndpointHealth: &amkov1alpha2.EndpointHealth{HoldDown: &metav1.Duration{}},
+	})
+	const name = "gweph.gslb.example.com"
+	const port = 18093
+	for i, cl := range set.Clusters[:2] {
+		ip := fmt.Sprintf("127.0.0.%d", 51+i)
+		l := backend.TCP(t, fmt.Sprintf("%s:%d", ip, port))
+		defer func(l net.Listener) { _ = l.Close() }(l)
+		gw, err := cl.CreateGateway(ctx, clusters.Gateway{Namespace: "default", Name: "eph-edge", Addresses: []string{ip},
+			Listeners: []gatewayv1.Listener{gwListener("tcp", gatewayv1.TCPProtocolType, port)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = cl.Client.Delete(context.Background(), gw) }()
+		rt := tcpRoute("eph-tcp", map[string]string{"app": "gweph"}, name, port) // backendRefs: Service app
+		if err := cl.CreateGatewayRoute(ctx, rt, clusters.RouteParent{Gateway: "eph-edge", Accepted: true}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = cl.Client.Delete(context.Background(), rt) }()
+		setEndpoints(t, cl, "app", true)
+		defer func() { _ = cl.DeleteEndpoints(context.Background(), "default", "app") }()
+	}
+	answered := func(want map[string]int) func() error {
+		return func() error {
+			addr := amko.DNSAddr()
+			if addr == "" {
+				return fmt.Errorf("not serving DNS yet")
+			}
+			got, err := answers(addr, name+".", 2)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				return fmt.Errorf("answers %v, want %v", got, want)
+			}
+			return nil
+		}
+	}
+	await.Eventually(t, "both Gateways answered", answered(map[string]int{"127.0.0.51": 1, "127.0.0.52": 1}))
+	setEndpoints(t, set.Clusters[1], "app", false)
+	await.Eventually(t, "the route's Service without ready endpoints takes its Gateway out", answered(map[string]int{"127.0.0.51": 2}))
+	setEndpoints(t, set.Clusters[1], "app", true)
+	await.Eventually(t, "back (hold-down 0s)", answered(map[string]int{"127.0.0.51": 1, "127.0.0.52": 1}))
 }
