@@ -364,3 +364,72 @@ func TestEndpointHealthGatewayRoute(t *testing.T) {
 	setEndpoints(t, set.Clusters[1], "app", true)
 	await.Eventually(t, "back (hold-down 0s)", answered(map[string]int{"127.0.0.51": 1, "127.0.0.52": 1}))
 }
+
+// The same with the built-in DNS backend: a lost cluster's member, whose data
+// plane still answers the probes, stays in the answers by default, and leaves
+// them once the cluster has been unreachable for disableMembersAfter.
+func TestMemberClusterLostDNS(t *testing.T) {
+	ctx := context.Background()
+	stop := startAmko(t)
+	defer stop()
+	useDNSBackend(t)
+	gdp(t, amkov1alpha2.GDPSpec{
+		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "lost-dns"}}},
+		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}},
+	})
+	const name = "lost.gslb.example.com"
+	for i, cl := range set.Clusters[:2] {
+		ip := fmt.Sprintf("127.0.0.%d", 61+i)
+		l := backend.TCP(t, ip+":18094")
+		defer func(l net.Listener) { _ = l.Close() }(l)
+		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "lost-dns",
+			Labels: map[string]string{"app": "lost-dns"}, Hostname: name, IP: ip,
+			Ports: []corev1.ServicePort{{Name: "tcp", Port: 18094, Protocol: corev1.ProtocolTCP}}}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			_ = cl.Client.Delete(context.Background(), &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "lost-dns"}})
+		}()
+	}
+	answered := func(want map[string]int) func() error {
+		return func() error {
+			addr := amko.DNSAddr()
+			if addr == "" {
+				return fmt.Errorf("not serving DNS yet")
+			}
+			got, err := answers(addr, name+".", 2)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				return fmt.Errorf("answers %v, want %v", got, want)
+			}
+			return nil
+		}
+	}
+	await.Eventually(t, "both members answered", answered(map[string]int{"127.0.0.61": 1, "127.0.0.62": 1}))
+
+	lost := set.Clusters[1]
+	lost.SetReachable(false)
+	defer lost.SetReachable(true)
+	await.Eventually(t, "the cluster seen unreachable", func() error {
+		for _, c := range amko.Status().Clusters {
+			if c.Name == lost.Context && c.State == "Unreachable" {
+				return nil
+			}
+		}
+		return fmt.Errorf("cluster %s not Unreachable", lost.Context)
+	})
+	// Kept by default: a change in the other cluster, applied after the
+	// loss, leaves it in the answers.
+	moved := backend.TCP(t, "127.0.0.63:18094")
+	defer func() { _ = moved.Close() }()
+	setServiceIP(t, set.Clusters[0], "default", "lost-dns", "127.0.0.63")
+	kept := map[string]int{"127.0.0.63": 1, "127.0.0.62": 1}
+	await.Eventually(t, "a later change applied, the lost cluster's member kept", answered(kept))
+
+	setClusterLoss(t, &metav1.Duration{Duration: time.Second})
+	await.Eventually(t, "out of the answers after the time", answered(map[string]int{"127.0.0.63": 2}))
+	lost.SetReachable(true)
+	await.Eventually(t, "back when the cluster answers", answered(kept))
+}
