@@ -77,7 +77,13 @@ func runDNS(ctx context.Context) error {
 		Host: host, IP: sites[2].ip}); err != nil {
 		return err
 	}
-	say("created %s: an Ingress in cluster1-admin and cluster2-admin, a Route in cluster3-admin", host)
+	// The pods behind them, ready, as the EndpointSlice controller would say.
+	for _, cl := range set.Clusters {
+		if err := cl.SetEndpoints(ctx, "default", "shop", true); err != nil {
+			return err
+		}
+	}
+	say("created %s: an Ingress in cluster1-admin and cluster2-admin, a Route in cluster3-admin, each with a ready pod", host)
 	say("traffic split 4 : 2 : 1")
 
 	var addr string
@@ -94,8 +100,33 @@ func runDNS(ctx context.Context) error {
 	}
 	showCounts(addr, 7)
 
-	say("stopping the backend of site 2 (%s)", sites[1].ip)
+	say("the pod of site 1 goes unready (its EndpointSlice says so); its backend still answers probes")
 	start := time.Now()
+	if err := set.Clusters[0].SetEndpoints(ctx, "default", "shop", false); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, func() bool {
+		got, err := dnsCounts(addr, 7)
+		return err == nil && got[sites[0].ip] == 0
+	}); err != nil {
+		return err
+	}
+	say("%s left the answers %d ms after its pod went unready", sites[0].ip, time.Since(start).Milliseconds())
+	showCounts(addr, 6)
+	if err := set.Clusters[0].SetEndpoints(ctx, "default", "shop", true); err != nil {
+		return err
+	}
+	start = time.Now()
+	if err := waitFor(ctx, func() bool {
+		got, err := dnsCounts(addr, 7)
+		return err == nil && got[sites[0].ip] > 0
+	}); err != nil {
+		return err
+	}
+	say("ready again: back in the answers after %.1f s (the hold-down, so that a flapping pod keeps it out)", time.Since(start).Seconds())
+
+	say("stopping the backend of site 2 (%s)", sites[1].ip)
+	start = time.Now()
 	_ = backends[sites[1].ip].Close()
 	if err := waitFor(ctx, func() bool {
 		got, err := dnsCounts(addr, 7)
