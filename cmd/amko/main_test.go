@@ -435,12 +435,12 @@ func TestStatus(t *testing.T) {
 			t.Fatalf("amko's answer: %v %v", resp, err)
 		}
 		ttl := int(resp.Answer[0].Header().Ttl)
-		same := aviDNS(t, fqdn, ttl, "127.0.0.31")
+		same := backend.AviDNS(t, backend.GSLBService(fqdn, ttl, "127.0.0.31"))
 		if out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify", "--compare", same); err != nil ||
 			!strings.Contains(out, "COMPARED:  1 names, "+same+" and amko's "+st.Backend.DNSAddr+": 0 differences") {
 			t.Errorf("compared with equal answers: %v\n%s", err, out)
 		}
-		other := aviDNS(t, fqdn, ttl, "127.0.0.31", "127.0.0.99")
+		other := backend.AviDNS(t, backend.GSLBService(fqdn, ttl, "127.0.0.31", "127.0.0.99"))
 		out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify", "--compare", other)
 		if err == nil || !strings.Contains(err.Error(), "1 answers differ") {
 			t.Errorf("compared with other answers: %v", err)
@@ -598,35 +598,4 @@ func TestStatusAvi(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-// aviDNS runs an emulated Avi Controller whose DNS listener answers name with
-// members (round robin, ratio 1) and ttl, as the Avi DNS service would; it
-// returns the listener's address.
-func aviDNS(t *testing.T, name string, ttl int, members ...string) string {
-	t.Helper()
-	sim, srv, err := avisim.Start(avisim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	var ms []any
-	for _, ip := range members {
-		ms = append(ms, map[string]any{"enabled": true, "ratio": 1, "ip": map[string]any{"addr": ip, "type": "V4"}})
-	}
-	if _, err := sim.Seed("gslbservice", "admin", map[string]any{
-		"name": name, "domain_names": []any{name}, "ttl": ttl, "created_by": "amko-1234",
-		"tenant_ref": "https:///api/tenant/?name=admin", "enabled": true, "health_monitor_refs": []any{},
-		"groups": []any{map[string]any{"name": "amko-gs-group-10", "priority": 10, "enabled": true,
-			"algorithm": "GSLB_ALGORITHM_ROUND_ROBIN", "members": ms}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	d, err := sim.ServeDNS(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.Addr
 }
