@@ -31,6 +31,7 @@ import (
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/internal/statusreport"
+	"github.com/amko-project/amko/test/avidns"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/backend"
 	"github.com/amko-project/amko/test/clusters"
@@ -435,12 +436,12 @@ func TestStatus(t *testing.T) {
 			t.Fatalf("amko's answer: %v %v", resp, err)
 		}
 		ttl := int(resp.Answer[0].Header().Ttl)
-		same := backend.AviDNS(t, backend.GSLBService(fqdn, ttl, "127.0.0.31"))
+		same := avidns.Start(t, avidns.Service(fqdn, ttl, "127.0.0.31"))
 		if out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify", "--compare", same); err != nil ||
 			!strings.Contains(out, "COMPARED:  1 names, "+same+" and amko's "+st.Backend.DNSAddr+": 0 differences") {
 			t.Errorf("compared with equal answers: %v\n%s", err, out)
 		}
-		other := backend.AviDNS(t, backend.GSLBService(fqdn, ttl, "127.0.0.31", "127.0.0.99"))
+		other := avidns.Start(t, avidns.Service(fqdn, ttl, "127.0.0.31", "127.0.0.99"))
 		out, err := statusCmd("--addr", base, "--insecure-skip-tls-verify", "--compare", other)
 		if err == nil || !strings.Contains(err.Error(), "1 answers differ") {
 			t.Errorf("compared with other answers: %v", err)

@@ -10,25 +10,25 @@ import (
 	"time"
 
 	"github.com/amko-project/amko/internal/dnscompare"
-	"github.com/amko-project/amko/test/backend"
+	"github.com/amko-project/amko/test/avidns"
 )
 
 // The same services answer alike, a weight-1 member among weight 20 included;
 // a changed member, a missing service and a changed TTL are each reported once,
 // with what differs; a name neither serves is no difference.
 func TestCompare(t *testing.T) {
-	left := backend.AviDNS(t,
-		backend.GSLBService("same.example.com", 30, "10.0.0.1:1", "10.0.0.2:1"),
-		backend.GSLBService("rare.example.com", 30, "10.0.1.1:20", "10.0.1.2:1"),
-		backend.GSLBService("moved.example.com", 30, "10.0.2.1:1", "10.0.2.2:1"),
-		backend.GSLBService("gone.example.com", 30, "10.0.3.1:1"),
-		backend.GSLBService("ttl.example.com", 30, "10.0.4.1:1"),
+	left := avidns.Start(t,
+		avidns.Service("same.example.com", 30, "10.0.0.1:1", "10.0.0.2:1"),
+		avidns.Service("rare.example.com", 30, "10.0.1.1:20", "10.0.1.2:1"),
+		avidns.Service("moved.example.com", 30, "10.0.2.1:1", "10.0.2.2:1"),
+		avidns.Service("gone.example.com", 30, "10.0.3.1:1"),
+		avidns.Service("ttl.example.com", 30, "10.0.4.1:1"),
 	)
-	right := backend.AviDNS(t,
-		backend.GSLBService("same.example.com", 30, "10.0.0.2:1", "10.0.0.1:1"),
-		backend.GSLBService("rare.example.com", 30, "10.0.1.1:20", "10.0.1.2:1"),
-		backend.GSLBService("moved.example.com", 30, "10.0.2.1:1", "10.0.2.9:1"),
-		backend.GSLBService("ttl.example.com", 60, "10.0.4.1:1"),
+	right := avidns.Start(t,
+		avidns.Service("same.example.com", 30, "10.0.0.2:1", "10.0.0.1:1"),
+		avidns.Service("rare.example.com", 30, "10.0.1.1:20", "10.0.1.2:1"),
+		avidns.Service("moved.example.com", 30, "10.0.2.1:1", "10.0.2.9:1"),
+		avidns.Service("ttl.example.com", 60, "10.0.4.1:1"),
 	)
 	names := []string{"same.example.com", "rare.example.com", "moved.example.com", "gone.example.com", "ttl.example.com", "nowhere.example.com"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -58,7 +58,7 @@ func TestCompare(t *testing.T) {
 
 // A cancelled comparison says so.
 func TestCompareCancelled(t *testing.T) {
-	addr := backend.AviDNS(t, backend.GSLBService("a.example.com", 30, "10.0.0.1:1"))
+	addr := avidns.Start(t, avidns.Service("a.example.com", 30, "10.0.0.1:1"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := dnscompare.Compare(ctx, addr, addr, []string{"a.example.com"}, dnscompare.Options{}); err == nil {

@@ -1,6 +1,10 @@
 // Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
 
-package backend
+// Package avidns runs an emulated Avi DNS service (avisim's DNS listener)
+// holding given GSLB services, for tests that compare DNS answers with it.
+// It is apart from test/backend, which the DNS server's own tests import and
+// which avisim, built on that server, must not be imported from.
+package avidns
 
 import (
 	"context"
@@ -12,9 +16,9 @@ import (
 	"github.com/amko-project/amko/internal/avisim"
 )
 
-// GSLBService is a GSLB service as the Avi Controller stores it: one
+// Service is a GSLB service as the Avi Controller stores it: one
 // round-robin pool of members, each "ip" or "ip:ratio", answered with ttl.
-func GSLBService(name string, ttl int, members ...string) map[string]any {
+func Service(name string, ttl int, members ...string) map[string]any {
 	var ms []any
 	for _, m := range members {
 		ip, ratio := m, 1
@@ -34,10 +38,10 @@ func GSLBService(name string, ttl int, members ...string) map[string]any {
 	}
 }
 
-// AviDNS runs an emulated Avi Controller holding services, with its DNS
+// Start runs an emulated Avi Controller holding services, with its DNS
 // listener answering them as the Avi DNS service would, until the test ends;
 // it returns the listener's address.
-func AviDNS(t *testing.T, services ...map[string]any) string {
+func Start(t *testing.T, services ...map[string]any) string {
 	t.Helper()
 	sim, srv, err := avisim.Start(avisim.Options{})
 	if err != nil {
