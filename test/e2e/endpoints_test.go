@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -240,16 +241,20 @@ func setClusterLoss(t *testing.T, after *metav1.Duration) {
 	ctx := context.Background()
 	c := leader().Client
 	key := client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}
+	// amko writes the GSLBConfig's status and annotations meanwhile: retry on
+	// a conflict.
 	update := func(after *metav1.Duration) error {
-		var gc amkov1alpha1.GSLBConfig
-		if err := c.Get(ctx, key, &gc); err != nil {
-			return err
-		}
-		gc.Spec.MemberClusterLoss = nil
-		if after != nil {
-			gc.Spec.MemberClusterLoss = &amkov1alpha1.MemberClusterLoss{DisableMembersAfter: after}
-		}
-		return c.Update(ctx, &gc)
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var gc amkov1alpha1.GSLBConfig
+			if err := c.Get(ctx, key, &gc); err != nil {
+				return err
+			}
+			gc.Spec.MemberClusterLoss = nil
+			if after != nil {
+				gc.Spec.MemberClusterLoss = &amkov1alpha1.MemberClusterLoss{DisableMembersAfter: after}
+			}
+			return c.Update(ctx, &gc)
+		})
 	}
 	if err := update(after); err != nil {
 		t.Fatal(err)

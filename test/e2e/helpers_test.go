@@ -593,28 +593,13 @@ func passes(t *testing.T, reg *prometheus.Registry) uint64 {
 // test ends.
 func useDNSBackend(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	c := leader().Client
-	var gc amkov1alpha1.GSLBConfig
-	key := client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}
-	if err := c.Get(ctx, key, &gc); err != nil {
-		t.Fatal(err)
-	}
-	avi := gc.Spec.GSLBLeader
-	gc.Spec.GSLBLeader = amkov1alpha1.GSLBLeader{}
-	gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}}}
-	if err := c.Update(ctx, &gc); err != nil {
-		t.Fatal(err)
-	}
+	var avi amkov1alpha1.GSLBLeader
+	changeGC(t, func(gc *amkov1alpha1.GSLBConfig) {
+		avi = gc.Spec.GSLBLeader
+		gc.Spec.GSLBLeader = amkov1alpha1.GSLBLeader{}
+		gc.Spec.DNS = &amkov1alpha1.DNSConfig{Listen: "127.0.0.1:0", Zones: []amkov1alpha1.DNSZone{{Name: "gslb.example.com"}}}
+	})
 	t.Cleanup(func() {
-		var gc amkov1alpha1.GSLBConfig
-		err := c.Get(ctx, key, &gc)
-		if err == nil {
-			gc.Spec.GSLBLeader, gc.Spec.DNS = avi, nil
-			err = c.Update(ctx, &gc)
-		}
-		if err != nil {
-			t.Errorf("cleanup: restoring gc-1: %v", err)
-		}
+		changeGC(t, func(gc *amkov1alpha1.GSLBConfig) { gc.Spec.GSLBLeader, gc.Spec.DNS = avi, nil })
 	})
 }

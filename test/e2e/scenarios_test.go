@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -736,18 +735,12 @@ func seedTenants(t *testing.T) {
 // setCustomGlobalFQDN sets useCustomGlobalFqdn on the GSLBConfig.
 func setCustomGlobalFQDN(t *testing.T, on bool) {
 	t.Helper()
-	ctx := context.Background()
-	var gc amkov1alpha1.GSLBConfig
-	if err := leader().Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: "gc-1"}, &gc); err != nil {
-		t.Fatal(err)
-	}
-	gc.Spec.UseCustomGlobalFqdn = nil
-	if on {
-		gc.Spec.UseCustomGlobalFqdn = ptr(true)
-	}
-	if err := leader().Client.Update(ctx, &gc); err != nil {
-		t.Fatal(err)
-	}
+	changeGC(t, func(gc *amkov1alpha1.GSLBConfig) {
+		gc.Spec.UseCustomGlobalFqdn = nil
+		if on {
+			gc.Spec.UseCustomGlobalFqdn = ptr(true)
+		}
+	})
 }
 
 // wantDomains checks a service's domain names: its name first, then the
