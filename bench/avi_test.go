@@ -137,17 +137,35 @@ func selectApps(b *testing.B, set *clusters.Set, spec amkov1alpha2.GDPSpec) {
 	}
 }
 
-// measureChanges moves 50 Ingresses' addresses one at a time, each waited for
-// with applied (which returns when the change took effect), and returns the
-// latencies, sorted.
+// measureChanges moves 50 Ingresses' addresses one at a time (changed), each
+// waited for with applied (which returns when the change took effect), and
+// returns the latencies, sorted.
 func measureChanges(b *testing.B, set *clusters.Set, applied func(host, ip string) time.Time) []time.Duration {
+	return measureChangesWith(func(k int) (string, string) {
+		name, ip := changed(k)
+		setIP(b, set.Clusters[k%3], name, ip)
+		return name + ".example.com", ip
+	}, applied)
+}
+
+// changes is how many changes measureChangesWith measures.
+const changes = 50
+
+// changed is the object (app-<i>, in cluster k%3) that change k moves, and
+// the address it moves it to.
+func changed(k int) (name, ip string) {
+	return fmt.Sprintf("app-%d", k*3+k%3), fmt.Sprintf("10.200.%d.%d", k/250, k%250+1)
+}
+
+// measureChangesWith makes the changes one at a time with change, which
+// returns the host it moved and its new address, each waited for with
+// applied, and returns the latencies, sorted.
+func measureChangesWith(change func(k int) (host, ip string), applied func(host, ip string) time.Time) []time.Duration {
 	var lat []time.Duration
-	for i := range 50 {
-		name := fmt.Sprintf("app-%d", i*3+i%3)
-		ip := fmt.Sprintf("10.200.%d.%d", i/250, i%250+1)
+	for k := range changes {
 		t0 := time.Now()
-		setIP(b, set.Clusters[i%3], name, ip)
-		lat = append(lat, applied(name+".example.com", ip).Sub(t0))
+		host, ip := change(k)
+		lat = append(lat, applied(host, ip).Sub(t0))
 	}
 	slices.Sort(lat)
 	return lat

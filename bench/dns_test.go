@@ -5,7 +5,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -16,16 +15,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/amko-project/amko/internal/gslb"
-	"github.com/amko-project/amko/internal/probe"
 	dnsprovider "github.com/amko-project/amko/internal/provider/dns"
-	"github.com/amko-project/amko/test/backend"
 )
 
 const benchZone = "gslb.example.com"
@@ -172,89 +165,4 @@ func tail(out []byte) []byte {
 		return out[len(out)-2000:]
 	}
 	return out
-}
-
-// BenchmarkDNSFailover measures, with the default probe settings (a TCP probe
-// every 10 s, 4 s timeout, down after 3 failures), the time from a member's
-// backend failing to the DNS server no longer answering its address.
-func BenchmarkDNSFailover(b *testing.B) {
-	for b.Loop() {
-		benchFailover(b)
-	}
-}
-
-func benchFailover(b *testing.B) {
-	addrs := []string{"127.0.0.41:18090", "127.0.0.42:18090"}
-	listeners := make([]net.Listener, len(addrs))
-	for i, a := range addrs {
-		listeners[i] = backend.TCP(b, a)
-	}
-	defer func() {
-		for _, l := range listeners {
-			_ = l.Close()
-		}
-	}()
-	all := uint32(0)
-	monitor := gslb.HealthMonitor{Name: "amko--tcp", Type: "HEALTH_MONITOR_TCP", Port: 18090}
-	svc := &gslb.Service{Name: "f." + benchZone, DomainNames: []string{"f." + benchZone}, Enabled: true, NumIPs: &all,
-		HealthMonitors: []gslb.HealthMonitor{monitor},
-		Pools: []gslb.Pool{{Name: "p", Priority: 10, Enabled: true, Members: []gslb.Member{
-			{IP: netip.MustParseAddr("127.0.0.41"), Ratio: 1, Enabled: true},
-			{IP: netip.MustParseAddr("127.0.0.42"), Ratio: 1, Enabled: true}}}}}
-
-	server := dnsprovider.New()
-	cfg := dnsprovider.Config{Zones: []dnsprovider.Zone{{Name: benchZone}}}
-	var mu sync.Mutex
-	var prober *probe.Prober
-	publish := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		health := prober.States()
-		server.Update(cfg, []*gslb.Service{svc}, func(s *gslb.Service, p, m int) bool {
-			ok, known := health[s.Pools[p].Members[m].IP.String()]
-			return !known || ok
-		})
-	}
-	prober = probe.New(probe.Options{OnChange: func(string, bool) { publish() }})
-	var targets []probe.Target
-	for _, m := range svc.Pools[0].Members {
-		targets = append(targets, probe.Target{Key: m.IP.String(), Monitor: monitor, IP: m.IP, Host: svc.Name})
-	}
-	prober.Set(targets)
-	publish()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go prober.Run(ctx)
-	l, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-
-	answered := func(ip string) bool {
-		m := new(dns.Msg)
-		m.SetQuestion(svc.Name+".", dns.TypeA)
-		resp, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, l.Addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, rr := range resp.Answer {
-			if rr.(*dns.A).A.String() == ip {
-				return true
-			}
-		}
-		return false
-	}
-	// Let the first probes pass (they run at once), then fail one backend at a
-	// random point of its probe interval.
-	time.Sleep(time.Duration(rand.Int64N(int64(10 * time.Second))))
-	start := time.Now()
-	_ = listeners[1].Close()
-	for answered("127.0.0.42") {
-		if time.Since(start) > 2*time.Minute {
-			b.Fatal("the failed member is still answered after 2 minutes")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	b.ReportMetric(time.Since(start).Seconds(), "failover-s")
 }

@@ -28,13 +28,25 @@ import (
 func BenchmarkDNSSync(b *testing.B) { benchSizes(b, benchDNSSync) }
 
 func benchDNSSync(b *testing.B, set *clusters.Set, n int) {
+	benchDNSSyncOf(b, set, n, createIngresses, func(k int) (string, string) {
+		name, ip := changed(k)
+		setIP(b, set.Clusters[k%3], name, ip)
+		return name + ".example.com", ip
+	})
+}
+
+// benchDNSSyncOf is benchDNSSync with the n objects made by create (app-<i>
+// in cluster i%3, host app-<i>.example.com) and the changes made by change
+// (see measureChangesWith).
+func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing.B, *clusters.Set, int),
+	change func(k int) (host, ip string)) {
 	addr := "127.0.0.1:" + backend.FreePort(b, "127.0.0.1")
 	if err := set.ConfigureDNS(context.Background(), addr, "example.com"); err != nil {
 		b.Fatal(err)
 	}
 	off := true
 	selectApps(b, set, amkov1alpha2.GDPSpec{ControlPlaneHmOnly: &off})
-	createIngresses(b, set, n)
+	create(b, set, n)
 
 	bin := buildAmko(b)
 	start := time.Now()
@@ -55,7 +67,7 @@ func benchDNSSync(b *testing.B, set *clusters.Set, n int) {
 
 	// A change is done when amko's answer carries it, polled every millisecond
 	// (waitUntil's 5 ms would blur the figure).
-	lat := measureChanges(b, set, func(host, ip string) time.Time {
+	lat := measureChangesWith(change, func(host, ip string) time.Time {
 		deadline := time.Now().Add(time.Minute)
 		for !slices.Contains(lookup(addr, host+"."), ip) {
 			if time.Now().After(deadline) {
