@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
@@ -464,26 +465,37 @@ func wantConditions(ctx context.Context, c client.Client, want map[string]string
 
 func setFollowerVersion(t *testing.T, c client.Client, version string) {
 	t.Helper()
-	u := getObj(t, c, "AMKOCluster", "amkocluster-federation")
-	if err := unstructured.SetNestedField(u.Object, version, "spec", "version"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Update(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
+	update(t, c, "AMKOCluster", "amkocluster-federation", func(u *unstructured.Unstructured) error {
+		return unstructured.SetNestedField(u.Object, version, "spec", "version")
+	})
 }
 
 // touch labels an object, a change its watchers see.
 func touch(t *testing.T, c client.Client, kind, name string) {
 	t.Helper()
-	u := getObj(t, c, kind, name)
-	labels := u.GetLabels()
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels["touched"] = time.Now().Format("150405.000000")
-	u.SetLabels(labels)
-	if err := c.Update(context.Background(), u); err != nil {
+	update(t, c, kind, name, func(u *unstructured.Unstructured) error {
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels["touched"] = time.Now().Format("150405.000000")
+		u.SetLabels(labels)
+		return nil
+	})
+}
+
+// update applies change to the object, read again and retried on a conflict:
+// amko writes statuses on the same objects meanwhile.
+func update(t *testing.T, c client.Client, kind, name string, change func(*unstructured.Unstructured) error) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		u := getObj(t, c, kind, name)
+		if err := change(u); err != nil {
+			return err
+		}
+		return c.Update(context.Background(), u)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -185,11 +186,15 @@ func apply(t *testing.T, c client.Client, obj *unstructured.Unstructured) {
 	ctx := context.Background()
 	err := c.Create(ctx, obj.DeepCopy())
 	if apierrors.IsAlreadyExists(err) {
-		cur := obj.DeepCopy()
-		if err = c.Get(ctx, client.ObjectKeyFromObject(obj), cur); err == nil {
+		// amko writes the object's status meanwhile: retry on a conflict.
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := obj.DeepCopy()
+			if err := c.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
+				return err
+			}
 			cur.Object["spec"] = obj.Object["spec"]
-			err = c.Update(ctx, cur)
-		}
+			return c.Update(ctx, cur)
+		})
 	}
 	if err != nil {
 		t.Fatalf("applying %s %s: %v", obj.GetKind(), obj.GetName(), err)
