@@ -121,10 +121,16 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 	}
 	if err != nil {
 		msg := "error: provided kubeconfig has an error " + err.Error()
+		if gc.Status.State != msg {
+			o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
+			o.log.Warn("the gslb-members kubeconfig cannot be used", "err", err)
+		}
 		o.setConfigStatus(ctx, gc, msg)
-		o.recorder.Event(gc, corev1.EventTypeWarning, "Rejected", msg)
 		o.setConfig(nil)
-		return nil, nil
+		// Retried with backoff, not only at the next change of the Secret or
+		// the GSLBConfig: a read that failed for a moment must not leave amko
+		// idle until then.
+		return nil, fmt.Errorf("the gslb-members kubeconfig: %w", err)
 	}
 
 	backend, err := o.backendFor(ctx, gc)
