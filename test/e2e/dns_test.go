@@ -38,6 +38,30 @@ func answers(addr, name string, n int) (map[string]int, error) {
 	return counts, nil
 }
 
+// wantAnswers checks that amko's DNS server, over one cycle of as many
+// questions as the counts add up to, answers name with each address that
+// many times.
+func wantAnswers(name string, w map[string]int) func() error {
+	return func() error {
+		addr := amko.DNSAddr()
+		if addr == "" {
+			return fmt.Errorf("not serving DNS yet")
+		}
+		n := 0
+		for _, c := range w {
+			n += c
+		}
+		got, err := answers(addr, name+".", n)
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			return fmt.Errorf("answers over one cycle %v, want %v", got, w)
+		}
+		return nil
+	}
+}
+
 // With spec.dns, amko answers DNS itself: weighted by the traffic split, a
 // member whose probe fails leaves the answers and comes back when it recovers,
 // and a split edit is followed. No controller is involved.
@@ -80,26 +104,7 @@ func TestDNSBackend(t *testing.T) {
 		}
 	}()
 
-	want := func(w map[string]int) func() error {
-		return func() error {
-			addr := amko.DNSAddr()
-			if addr == "" {
-				return fmt.Errorf("not serving DNS yet")
-			}
-			n := 0
-			for _, c := range w {
-				n += c
-			}
-			got, err := answers(addr, name+".", n)
-			if err != nil {
-				return err
-			}
-			if fmt.Sprint(got) != fmt.Sprint(w) {
-				return fmt.Errorf("answers over one cycle %v, want %v", got, w)
-			}
-			return nil
-		}
-	}
+	want := func(w map[string]int) func() error { return wantAnswers(name, w) }
 	await.Eventually(t, "weighted answers", want(map[string]int{"127.0.0.21": 2, "127.0.0.22": 1}))
 	dnsAddr := amko.DNSAddr()
 

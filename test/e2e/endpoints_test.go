@@ -347,22 +347,7 @@ func TestEndpointHealthGatewayRoute(t *testing.T) {
 		setEndpoints(t, cl, "app", true)
 		defer func() { _ = cl.DeleteEndpoints(context.Background(), "default", "app") }()
 	}
-	answered := func(want map[string]int) func() error {
-		return func() error {
-			addr := amko.DNSAddr()
-			if addr == "" {
-				return fmt.Errorf("not serving DNS yet")
-			}
-			got, err := answers(addr, name+".", 2)
-			if err != nil {
-				return err
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				return fmt.Errorf("answers %v, want %v", got, want)
-			}
-			return nil
-		}
-	}
+	answered := func(w map[string]int) func() error { return wantAnswers(name, w) }
 	await.Eventually(t, "both Gateways answered", answered(map[string]int{"127.0.0.51": 1, "127.0.0.52": 1}))
 	setEndpoints(t, set.Clusters[1], "app", false)
 	await.Eventually(t, "the route's Service without ready endpoints takes its Gateway out", answered(map[string]int{"127.0.0.51": 2}))
@@ -396,22 +381,7 @@ func TestMemberClusterLostDNS(t *testing.T) {
 			_ = cl.Client.Delete(context.Background(), &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "lost-dns"}})
 		}()
 	}
-	answered := func(want map[string]int) func() error {
-		return func() error {
-			addr := amko.DNSAddr()
-			if addr == "" {
-				return fmt.Errorf("not serving DNS yet")
-			}
-			got, err := answers(addr, name+".", 2)
-			if err != nil {
-				return err
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				return fmt.Errorf("answers %v, want %v", got, want)
-			}
-			return nil
-		}
-	}
+	answered := func(w map[string]int) func() error { return wantAnswers(name, w) }
 	await.Eventually(t, "both members answered", answered(map[string]int{"127.0.0.61": 1, "127.0.0.62": 1}))
 
 	lost := set.Clusters[1]

@@ -311,22 +311,7 @@ func TestGatewayAPIDNSBackend(t *testing.T) {
 		defer func() { _ = cl.Client.Delete(context.Background(), rt) }()
 		routes[cl] = rt
 	}
-	want := func(w map[string]int) func() error {
-		return func() error {
-			addr := amko.DNSAddr()
-			if addr == "" {
-				return fmt.Errorf("not serving DNS yet")
-			}
-			got, err := answers(addr, name+".", 2)
-			if err != nil {
-				return err
-			}
-			if fmt.Sprint(got) != fmt.Sprint(w) {
-				return fmt.Errorf("answers %v, want %v", got, w)
-			}
-			return nil
-		}
-	}
+	want := func(w map[string]int) func() error { return wantAnswers(name, w) }
 	await.Eventually(t, "both Gateways answer", want(map[string]int{"127.0.0.41": 1, "127.0.0.42": 1}))
 	cl2 := set.Clusters[1]
 	if err := cl2.SetRouteParents(ctx, routes[cl2], clusters.RouteParent{Gateway: "dns-edge", Accepted: false}); err != nil {

@@ -122,9 +122,13 @@ func TestLeavingAvi(t *testing.T) {
 		return nil
 	})
 	// Some more questions once it has taken over, then the verdict.
-	for n := asked.Load(); asked.Load() < n+20; {
-		time.Sleep(10 * time.Millisecond)
-	}
+	n := asked.Load()
+	await.Eventually(t, "20 more questions to the new backend", func() error {
+		if got := asked.Load() - n; got < 20 {
+			return fmt.Errorf("%d asked", got)
+		}
+		return nil
+	})
 	close(done)
 	<-stopped
 	if f := failed.Load(); f != 0 {
