@@ -7,6 +7,9 @@ package backend
 
 import (
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 )
 
@@ -52,4 +55,63 @@ func FreePort(tb testing.TB, host string) string {
 	}
 	tb.Fatal("no port free for both UDP and TCP")
 	return ""
+}
+
+// HTTP is an application endpoint answering every HTTP request with a status
+// the test sets, over TLS when secure (a self-signed certificate, as monitors
+// do not check identity): a member an HTTP(S) probe finds up or down while its
+// port stays open, which no TCP probe could tell.
+type HTTP struct {
+	status atomic.Int32
+}
+
+// SetStatus sets the status code every later request gets.
+func (h *HTTP) SetStatus(code int) { h.status.Store(int32(code)) }
+
+// ServeHTTP answers with the status set.
+func (h *HTTP) ServeHTTP(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(int(h.status.Load())) }
+
+// NewHTTP serves on addr, answering 200 until told otherwise, until the test
+// ends.
+func NewHTTP(tb testing.TB, addr string, secure bool) *HTTP {
+	tb.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := &HTTP{}
+	h.SetStatus(http.StatusOK)
+	srv := httptest.NewUnstartedServer(h)
+	_ = srv.Listener.Close()
+	srv.Listener = l
+	if secure {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	tb.Cleanup(srv.Close)
+	return h
+}
+
+// UDP echoes every datagram on addr until the returned connection is closed
+// (by the caller, to make the member fail its probes: the closed port answers
+// ICMP port unreachable) or the test ends.
+func UDP(tb testing.TB, addr string) net.PacketConn {
+	tb.Helper()
+	c, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = c.WriteTo(buf[:n], from)
+		}
+	}()
+	return c
 }

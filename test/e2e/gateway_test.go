@@ -319,3 +319,100 @@ func TestGatewayAPIDNSBackend(t *testing.T) {
 	}
 	await.Eventually(t, "the refusing Gateway's address leaves", want(map[string]int{"127.0.0.41": 2}))
 }
+
+// With the built-in DNS backend, every kind of Gateway API route answers with
+// its Gateways' addresses, each probed as its listener's protocol says: an
+// HTTPRoute over HTTP and a GRPCRoute over HTTPS (a member answering 503 on an
+// open port leaves, which no TCP probe could see), a TLS passthrough route and
+// a TCPRoute over TCP, a UDPRoute over UDP (its port has no TCP listener, so
+// only a UDP probe finds it up).
+func TestGatewayAPIDNSEveryKind(t *testing.T) {
+	withGatewayAPI(t)
+	ctx := context.Background()
+	stop := startAmko(t)
+	defer stop()
+	useDNSBackend(t)
+	labels := map[string]string{"app": "gwkinds"}
+	gdp(t, amkov1alpha2.GDPSpec{
+		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: labels}},
+		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster1-admin"}, {Cluster: "cluster2-admin"}},
+	})
+	const (
+		web, rpc, secure, db, udp                      = "web.gslb.example.com", "rpc.gslb.example.com", "tls.gslb.example.com", "db.gslb.example.com", "udp.gslb.example.com"
+		httpPort, httpsPort, tlsPort, tcpPort, udpPort = 18101, 18102, 18103, 18104, 18105
+		ip1, ip2                                       = "127.0.0.71", "127.0.0.72"
+	)
+	type site struct {
+		http, https *backend.HTTP
+		tls, tcp    net.Listener
+		udp         net.PacketConn
+	}
+	sites := map[string]*site{}
+	for i, cl := range set.Clusters[:2] {
+		ip := []string{ip1, ip2}[i]
+		at := func(port int) string { return net.JoinHostPort(ip, fmt.Sprint(port)) }
+		sites[ip] = &site{http: backend.NewHTTP(t, at(httpPort), false), https: backend.NewHTTP(t, at(httpsPort), true),
+			tls: backend.TCP(t, at(tlsPort)), tcp: backend.TCP(t, at(tcpPort)), udp: backend.UDP(t, at(udpPort))}
+		gw, err := cl.CreateGateway(ctx, clusters.Gateway{Namespace: "default", Name: "kinds-edge", Addresses: []string{ip},
+			Listeners: []gatewayv1.Listener{gwListener("http", gatewayv1.HTTPProtocolType, httpPort),
+				gwListener("https", gatewayv1.HTTPSProtocolType, httpsPort), gwListener("tls", gatewayv1.TLSProtocolType, tlsPort),
+				gwListener("tcp", gatewayv1.TCPProtocolType, tcpPort), gwListener("udp", gatewayv1.UDPProtocolType, udpPort)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cl.Client.Delete(context.Background(), gw) })
+		on := func(section string) clusters.RouteParent {
+			return clusters.RouteParent{Gateway: "kinds-edge", Section: section, Accepted: true}
+		}
+		for _, r := range []struct {
+			route   client.Object
+			section string
+		}{
+			{httpRoute("kinds-web", labels, []string{web}, "/"), "http"},
+			{&gatewayv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kinds-rpc", Labels: labels},
+				Spec: gatewayv1.GRPCRouteSpec{Hostnames: []gatewayv1.Hostname{rpc},
+					Rules: []gatewayv1.GRPCRouteRule{{BackendRefs: []gatewayv1.GRPCBackendRef{{BackendRef: backendRefs(9000)[0]}}}}}}, "https"},
+			{&gatewayv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kinds-tls", Labels: labels},
+				Spec: gatewayv1.TLSRouteSpec{Hostnames: []gatewayv1.Hostname{secure},
+					Rules: []gatewayv1.TLSRouteRule{{BackendRefs: backendRefs(8443)}}}}, "tls"},
+			{tcpRoute("kinds-db", labels, db, 5432), "tcp"},
+			{&gatewayv1.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kinds-udp", Labels: labels,
+				Annotations: map[string]string{sources.AnnotationHostname: udp}},
+				Spec: gatewayv1.UDPRouteSpec{Rules: []gatewayv1.UDPRouteRule{{BackendRefs: backendRefs(53)}}}}, "udp"},
+		} {
+			if err := cl.CreateGatewayRoute(ctx, r.route, on(r.section)); err != nil {
+				t.Fatal(err)
+			}
+			route := r.route
+			t.Cleanup(func() { _ = cl.Client.Delete(context.Background(), route) })
+		}
+	}
+	both := map[string]int{ip1: 1, ip2: 1}
+	first := map[string]int{ip1: 2}
+	checks := func(w map[string]map[string]int) func() error {
+		var cs []func() error
+		for name, want := range w {
+			cs = append(cs, wantAnswers(name, want))
+		}
+		return all(cs...)
+	}
+	await.Eventually(t, "every kind answers both Gateways", checks(map[string]map[string]int{
+		web: both, rpc: both, secure: both, db: both, udp: both}))
+
+	// Site 2 fails one listener at a time: only that route's answers change.
+	s2 := sites[ip2]
+	s2.http.SetStatus(503)
+	await.Eventually(t, "HTTP 503 takes the HTTPRoute's member out", checks(map[string]map[string]int{web: first, rpc: both, udp: both}))
+	s2.https.SetStatus(503)
+	await.Eventually(t, "HTTPS 503 takes the GRPCRoute's member out", checks(map[string]map[string]int{rpc: first, secure: both}))
+	_ = s2.tls.Close()
+	await.Eventually(t, "the TLS passthrough port closed takes the TLSRoute's member out", checks(map[string]map[string]int{secure: first, db: both}))
+	_ = s2.tcp.Close()
+	await.Eventually(t, "the TCP port closed takes the TCPRoute's member out", checks(map[string]map[string]int{db: first, udp: both}))
+	_ = s2.udp.Close()
+	await.Eventually(t, "the UDP port closed takes the UDPRoute's member out", checks(map[string]map[string]int{udp: first}))
+
+	s2.http.SetStatus(200)
+	s2.https.SetStatus(200)
+	await.Eventually(t, "HTTP and HTTPS recovered", checks(map[string]map[string]int{web: both, rpc: both, secure: first}))
+}
