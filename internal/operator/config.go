@@ -69,6 +69,14 @@ type state struct {
 	pinRecorded bool
 	// pinAnnounced is the pin last announced by a ControllerNotVerified Event.
 	pinAnnounced string
+
+	// controller is the alternate controller followed (leaderfollow.go), ""
+	// for controllerIP; unreachableSince when the one in use stopped
+	// answering; searchAnnounced the last search outcome announced.
+	controller       string
+	unreachableSince time.Time
+	searchAnnounced  string
+	searchedAt       time.Time
 }
 
 // configPass selects and checks the GSLBConfig, writes the GSLBConfigs'
@@ -155,7 +163,9 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		defer o.pokeFederation()
 	}
 	o.state.config = gc
-	needCheck := backend.Shared() && time.Since(o.state.checked) > o.opts.LeadershipRecheck
+	// With alternates, a controller that is not the leader, or not
+	// answering, is asked again (and the others searched) every searchEvery.
+	needCheck := backend.Shared() && (time.Since(o.state.checked) > o.opts.LeadershipRecheck || o.searchDueLocked(gc))
 	if !backend.Shared() {
 		o.state.leader = true
 	}
@@ -164,6 +174,10 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 	if needCheck {
 		leader, err := backend.Leading(ctx)
 		o.trustReport(ctx, gc, backend)
+		o.noteReachable(gc, err)
+		if why := o.shouldSearch(gc, err == nil && !leader); why != "" {
+			o.searchLeader(ctx, gc, why)
+		}
 		if err != nil {
 			if errors.Is(err, provider.ErrUntrusted) {
 				// Fixed by a new CA or pin: the annotation and the Secrets are
@@ -224,6 +238,10 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	key, creds, ca, err := o.backendKey(ctx, gc)
 	if err != nil {
 		return nil, err
+	}
+	if alt := o.following(gc, ca); alt != "" {
+		gc = withController(gc, alt)
+		key += "@" + alt
 	}
 	pin := ""
 	if !dnsOnly(gc) && len(ca) == 0 {

@@ -34,6 +34,7 @@ type Metrics struct {
 	downChanges *prometheus.CounterVec
 	tlsVerified prometheus.Gauge
 	dnsDiffers  prometheus.Gauge
+	leaderMoves prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg (when not nil).
@@ -78,6 +79,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "amko_dns_differences",
 			Help: "Names and types whose answers differed between amko's DNS server and spec.dns.compareWith (the Avi DNS service) at the last comparison; 0 without one.",
 		}),
+		leaderMoves: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "amko_gslb_leader_controller_changes_total",
+			Help: "Times amko moved to another controller of spec.gslbLeader.alternateControllers (or back to controllerIP) because it became the GSLB leader.",
+		}),
 	}
 	// Exported from the start, at zero: a dashboard shows "none taken out"
 	// rather than no data.
@@ -89,7 +94,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges, m.tlsVerified, m.dnsDiffers,
-			m.disabled, m.downChanges)
+			m.disabled, m.downChanges, m.leaderMoves)
 	}
 	return m
 }

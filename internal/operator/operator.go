@@ -321,6 +321,9 @@ func (o *Operator) probeBackend(ctx context.Context, class string) error {
 		return provider.ErrBadCredentials // only new credentials help; they build a new backend and reset the loop
 	}
 	_, err := backend.Leading(ctx)
+	if err != nil && o.probeAllows(err) {
+		return nil // the pass looks for the GSLB leader among the alternates
+	}
 	return err
 }
 

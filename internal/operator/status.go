@@ -60,7 +60,8 @@ type Status struct {
 type StatusBackend struct {
 	// Kind is "dns" or "avi".
 	Kind string `json:"kind"`
-	// Controller is the Avi GSLB leader's address (avi).
+	// Controller is the Avi GSLB leader's address (avi): controllerIP, or the
+	// alternate controller amko follows.
 	Controller string `json:"controller,omitempty"`
 	// DNSAddr is where the built-in DNS server listens: the backend (dns), or
 	// the mirror of the controller's services (avi with a dns section).
@@ -179,7 +180,7 @@ func (o *Operator) recordConfig(gc *amkov1alpha1.GSLBConfig) {
 	if gc != nil {
 		cfg = &StatusConfig{Name: gc.Name, State: gc.Status.State}
 		backend = "avi"
-		controller = gc.Spec.GSLBLeader.ControllerIP
+		controller = o.inUse(gc) // an alternate when amko follows one
 		if dnsOnly(gc) {
 			backend, controller = "dns", ""
 		}

@@ -109,6 +109,11 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 	}
 	o.setConfigStatus(ctx, gc, syncedState(o.members.Status()))
 	o.recordServices(desired)
+	if backend.Shared() && len(gc.Spec.GSLBLeader.AlternateControllers) > 0 {
+		// With somewhere else to go, a controller that stops leading is
+		// noticed within the recheck even when nothing else asks for a pass.
+		o.pokeAfter(o.opts.LeadershipRecheck)
+	}
 	return nil
 }
 
@@ -337,6 +342,7 @@ func (o *Operator) backendFailed(ctx context.Context, gc *amkov1alpha1.GSLBConfi
 	changed := o.state.cause != cause
 	o.state.cause, o.state.lastErr = cause, err
 	o.mu.Unlock()
+	o.noteReachable(gc, err)
 	reason := "SyncFailed"
 	switch {
 	case errors.Is(err, provider.ErrBadCredentials):
@@ -368,6 +374,7 @@ func (o *Operator) backendAnswers(gc *amkov1alpha1.GSLBConfig) {
 	prev := o.state.cause
 	o.state.cause, o.state.lastErr = "", nil
 	o.mu.Unlock()
+	o.noteReachable(gc, nil)
 	if prev != "" {
 		o.recorder.Event(gc, corev1.EventTypeNormal, "SyncRecovered", "the GSLB backend answers again ("+prev+" before): in sync")
 		o.log.Info("GSLB backend answers again", "was", prev)

@@ -24,7 +24,8 @@ import (
 var fullSpecs = []struct{ kind, spec string }{
 	{"GSLBConfig", `
 gslbLeader: {credentials: gslb-avi-secret, controllerVersion: 31.1.1, controllerIP: 10.10.10.10, tenant: admin,
-  caBundle: {kind: ConfigMap, name: controller-ca, key: ca.crt}}
+  caBundle: {kind: ConfigMap, name: controller-ca, key: ca.crt}, alternateControllers: [10.10.20.10, 'avi.site3.example.com:8443'],
+  alternateAfter: 45s}
 memberClusters: [{clusterContext: cluster1-admin}, {clusterContext: cluster2-admin}]
 refreshInterval: 1800
 logLevel: INFO

@@ -263,6 +263,27 @@ type GSLBLeader struct {
 	// part of AMKO's API.
 	// +optional
 	CABundle *CABundleRef `json:"caBundle,omitempty"`
+	// AlternateControllers are the controllers of the other sites of the same
+	// Avi GSLB federation, host[:port]. When the controller at ControllerIP
+	// answers that it is not the GSLB leader, or cannot be reached for
+	// AlternateAfter, amko asks each of them (and ControllerIP) which leads
+	// and continues on that one, with a Warning Event. They share the
+	// credentials Secret, and need a CA bundle (caBundle or the Secret's
+	// certificateAuthorityData): a certificate pinned on first use cannot
+	// vouch for another site's controller. Not part of AMKO's API.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MinLength=1
+	// +listType=set
+	AlternateControllers []string `json:"alternateControllers,omitempty"`
+	// AlternateAfter is how long the controller in use may stay unreachable
+	// before amko looks for the GSLB leader among AlternateControllers;
+	// default 30s. A controller that answers it is not the leader is left at
+	// once. Not part of AMKO's API.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	AlternateAfter *metav1.Duration `json:"alternateAfter,omitempty"`
 }
 
 // CABundleRef names a PEM CA bundle in a Secret or ConfigMap of avi-system.
