@@ -328,11 +328,13 @@ func TestDNSLimitsRendered(t *testing.T) {
 }
 
 // The controller's CA reaches amko both ways AKO users give it: in the
-// credentials Secret, and as the GSLBConfig's caBundle reference.
+// credentials Secret, and as the GSLBConfig's caBundle reference; the
+// alternate controllers beside it.
 func TestControllerCARendered(t *testing.T) {
 	const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 	objs := render(t, "--set", "configs.gslbLeaderController=10.10.10.10,configs.controllerCABundle.kind=ConfigMap,"+
-		"configs.controllerCABundle.name=controller-ca", "--set-string", "gslbLeaderCredentials.certificateAuthorityData="+pem)
+		"configs.controllerCABundle.name=controller-ca,configs.alternateControllers={10.10.20.10,10.10.30.10},configs.alternateAfter=45s",
+		"--set-string", "gslbLeaderCredentials.certificateAuthorityData="+pem)
 	var gotRef, gotCA bool
 	for _, o := range objs {
 		switch {
@@ -341,6 +343,11 @@ func TestControllerCARendered(t *testing.T) {
 			gotRef = ref["kind"] == "ConfigMap" && ref["name"] == "controller-ca"
 			if !gotRef {
 				t.Errorf("spec.gslbLeader.caBundle %v", ref)
+			}
+			alts, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "gslbLeader", "alternateControllers")
+			after, _, _ := unstructured.NestedString(o.Object, "spec", "gslbLeader", "alternateAfter")
+			if fmt.Sprint(alts) != "[10.10.20.10 10.10.30.10]" || after != "45s" {
+				t.Errorf("spec.gslbLeader.alternateControllers %v, alternateAfter %q", alts, after)
 			}
 		case o.GetKind() == "Secret" && o.GetName() == "gslb-avi-secret":
 			data, _, _ := unstructured.NestedStringMap(o.Object, "data")
