@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
@@ -60,19 +61,22 @@ func (s *Set) ConfigureAMKO(ctx context.Context, controllerHost, uuid string) er
 }
 
 // SetGDP creates or replaces the spec of the GlobalDeploymentPolicy global-gdp
-// in the first cluster.
+// in the first cluster. A conflict is retried: amko writes the GDP's status
+// (on AMKO's CRDs, the object itself) at the same time.
 func (s *Set) SetGDP(ctx context.Context, spec amkov1alpha2.GDPSpec) error {
 	c := s.Clusters[0].Client
-	gdp := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: GDPName}}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(gdp), gdp); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return err
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		gdp := &amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: GDPName}}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(gdp), gdp); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return err
+			}
+			gdp.Spec = spec
+			return c.Create(ctx, gdp)
 		}
 		gdp.Spec = spec
-		return c.Create(ctx, gdp)
-	}
-	gdp.Spec = spec
-	return c.Update(ctx, gdp)
+		return c.Update(ctx, gdp)
+	})
 }
 
 // ConfigureDNS writes, in the first cluster's avi-system namespace, what amko

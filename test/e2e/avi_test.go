@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
@@ -161,8 +162,13 @@ func TestAviEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
-	ghr.Spec.ThirdPartyMembers[0].Site = avisim.ThirdPartySite
-	if err := leader().Client.Update(ctx, ghr); err != nil {
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // amko writes its status meanwhile
+		if err := leader().Client.Get(ctx, client.ObjectKeyFromObject(ghr), ghr); err != nil {
+			return err
+		}
+		ghr.Spec.ThirdPartyMembers[0].Site = avisim.ThirdPartySite
+		return leader().Client.Update(ctx, ghr)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	await.Eventually(t, "GSLBHostRule applied", func() error {
