@@ -33,7 +33,9 @@ import (
 // concurrency 1 (one write at a time, as AMKO: the anchor), 4, 8 and 16,
 // interleaved on the same clusters and Ingresses (the order reversed every
 // other round; AMKO_BENCH_ROUNDS rounds, default 3 at 1,000 and 1 at 10,000).
-// For each concurrency c, the median over the rounds of:
+// AMKO_BENCH_AVI_LATENCY=<duration> makes avisim take that long over each
+// write, as a real controller's commit does (avisim on loopback takes well
+// under a millisecond). For each concurrency c, the median over the rounds of:
 //   - c<c>-cold-sync-s and c<c>-cold-writes: from amko's start until every
 //     GSLB service exists on the controller, and the writes that took;
 //     c<c>/c1-cold: its ratio to concurrency 1; c<c>-writing-s: from the
@@ -97,6 +99,12 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 			b.Fatalf("AMKO_BENCH_ROUNDS=%q: want a positive number", v)
 		}
 	}
+	var latency time.Duration
+	if v := os.Getenv("AMKO_BENCH_AVI_LATENCY"); v != "" {
+		if latency, err = time.ParseDuration(v); err != nil {
+			b.Fatalf("AMKO_BENCH_AVI_LATENCY=%q: %v", v, err)
+		}
+	}
 	runs := map[int][]aviRun{}
 	run := 0
 	for r := range rounds {
@@ -107,6 +115,14 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 		for _, c := range order {
 			if err := sim.Reset(); err != nil {
 				b.Fatal(err)
+			}
+			if latency > 0 {
+				if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)", Method: "POST", Latency: latency}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)/", Latency: latency}); err != nil {
+					b.Fatal(err)
+				}
 			}
 			res := aviSyncRun(b, set, sim, bin, n, c, run)
 			b.Logf("round %d, concurrency %d: cold sync %.2f s (writing %.2f s), %d writes; change p50 %.1f ms, p99 %.1f ms; %.0f MB",
