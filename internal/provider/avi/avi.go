@@ -210,7 +210,9 @@ func (p *Provider) Observe(ctx context.Context) (plan.Observed, error) {
 }
 
 // DefaultConcurrency is how many writes Apply sends at once by default,
-// chosen by measurement (bench/README.md, BenchmarkAviSync).
+// chosen by measurement (bench/README.md, BenchmarkAviSync): against a
+// controller taking 5 ms a write, 8 made the cold sync 4x faster than one at
+// a time, 4 and 16 less; on loopback 8 was as good as 4.
 const DefaultConcurrency = 8
 
 // Apply writes the changes, up to Config.Concurrency at once, in the plan's
