@@ -203,3 +203,67 @@ func TestIndexesFollowWrites(t *testing.T) {
 	code, out = h.do(t, http.MethodPost, "/api/gslbservice", gsBody("b.example.com", nil, pool(10, member{ip: "10.0.0.3", ratio: 1})))
 	want("the freed domain", code, http.StatusCreated, out, "")
 }
+
+// Requests racing for one name or one domain are decided as the controller
+// decides them: exactly one create wins, every other is refused, and a
+// monitor is never deleted while a service being created refers to it.
+func TestConcurrentRequestsStayStrict(t *testing.T) {
+	sim, err := avisim.New(avisim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(t, sim)
+	const racers = 16
+	race := func(req func(i int) (int, map[string]any)) map[int]int {
+		codes := make(chan int, racers)
+		for i := range racers {
+			go func() {
+				code, _ := req(i)
+				codes <- code
+			}()
+		}
+		got := map[int]int{}
+		for range racers {
+			got[<-codes]++
+		}
+		return got
+	}
+	got := race(func(int) (int, map[string]any) {
+		return h.do(t, http.MethodPost, "/api/healthmonitor", hmBody("amko--raced"))
+	})
+	if got[http.StatusCreated] != 1 || got[http.StatusConflict] != racers-1 {
+		t.Errorf("racing creates of one monitor name: %v, want one 201 and %d 409", got, racers-1)
+	}
+	got = race(func(i int) (int, map[string]any) {
+		gs := gsBody(fmt.Sprintf("racer-%d.example.com", i), nil, pool(10, member{ip: "10.0.0.1", ratio: 1}))
+		gs["domain_names"] = []any{"raced.example.com"}
+		return h.do(t, http.MethodPost, "/api/gslbservice", gs)
+	})
+	if got[http.StatusCreated] != 1 || got[http.StatusBadRequest] != racers-1 {
+		t.Errorf("racing creates of one domain: %v, want one 201 and %d 400", got, racers-1)
+	}
+	if n := sim.Count("healthmonitor"); n == 0 {
+		t.Fatal("no monitor")
+	}
+
+	// Services referring to a monitor race its delete: either the delete
+	// comes first (and every service is refused) or it is refused.
+	hmUUID := sim.Object("healthmonitor", "amko--raced")["uuid"].(string)
+	got = race(func(i int) (int, map[string]any) {
+		if i == 0 {
+			return h.do(t, http.MethodDelete, "/api/healthmonitor/"+hmUUID, nil)
+		}
+		return h.do(t, http.MethodPost, "/api/gslbservice",
+			gsBody(fmt.Sprintf("user-%d.example.com", i), []string{"amko--raced"}, pool(10, member{ip: "10.0.0.1", ratio: 1})))
+	})
+	deleted := sim.Object("healthmonitor", "amko--raced") == nil
+	users := 0
+	for _, o := range sim.Objects("gslbservice") {
+		if strings.HasPrefix(o["name"].(string), "user-") {
+			users++
+		}
+	}
+	if deleted && users != 0 || !deleted && got[http.StatusForbidden] != 1 || users != got[http.StatusCreated] {
+		t.Errorf("monitor deleted %v with %d services referring to it (answers %v)", deleted, users, got)
+	}
+}
