@@ -29,14 +29,27 @@ import (
 
 // BenchmarkAviSync measures amko with the Avi backend against avisim, three
 // clusters and n selected Ingresses (each its own host, spread over the
-// clusters), with amko running as its own process:
-//   - cold-sync-s and cold-writes: from amko's start until every GSLB service
-//     exists on the controller, and the writes that took;
-//   - change-p50-ms, change-p99-ms: from an Ingress status change to the
-//     controller's answer to the resulting write;
-//   - writes/change: controller writes per such change;
-//   - peak-rss-MB: amko's peak resident memory.
+// clusters), with amko running as its own process, at controller write
+// concurrency 1 (one write at a time, as AMKO: the anchor), 4, 8 and 16,
+// interleaved on the same clusters and Ingresses (the order reversed every
+// other round; AMKO_BENCH_ROUNDS rounds, default 3 at 1,000 and 1 at 10,000).
+// AMKO_BENCH_AVI_LATENCY=<duration> makes avisim take that long over each
+// write, as a real controller's commit does (avisim on loopback takes well
+// under a millisecond). For each concurrency c, the median over the rounds of:
+//   - c<c>-cold-sync-s and c<c>-cold-writes: from amko's start until every
+//     GSLB service exists on the controller, and the writes that took;
+//     c<c>/c1-cold: its ratio to concurrency 1; c<c>-writing-s: from the
+//     first write's arrival to the last's answer, the part concurrency acts
+//     on (the rest is amko's start, the clusters' lists and the first plan);
+//   - c<c>-change-p50-ms, c<c>-change-p99-ms: from an Ingress status change to
+//     the controller's answer to the resulting write;
+//   - c<c>-writes/change: controller writes per such change;
+//   - c<c>-peak-rss-MB: amko's peak resident memory.
 func BenchmarkAviSync(b *testing.B) { benchSizes(b, benchAviSync) }
+
+// aviConcurrencies are the controller write concurrencies BenchmarkAviSync
+// compares; the first is the anchor.
+var aviConcurrencies = []int{1, 4, 8, 16}
 
 // benchSizes runs bench with 1,000 and 10,000 objects, each time on three
 // fresh clusters.
@@ -55,6 +68,14 @@ func benchSizes(b *testing.B, bench func(b *testing.B, set *clusters.Set, n int)
 	}
 }
 
+// aviRun is what one amko run measured.
+type aviRun struct {
+	cold, writing          time.Duration
+	coldWrites             int
+	p50, p99               float64 // ms
+	writesPerChange, rssMB float64
+}
+
 func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 	sim, srv, err := avisim.Start(avisim.Options{JournalLimit: 10 * n})
 	if err != nil {
@@ -67,18 +88,97 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 	}
 	selectApps(b, set, amkov1alpha2.GDPSpec{})
 	createIngresses(b, set, n)
+	bin := buildAmko(b)
 
-	// AMKO_BENCH_CPUPROFILE=<file> profiles amko's CPU while the changes run.
+	rounds := 3
+	if n > 1000 {
+		rounds = 1
+	}
+	if v := os.Getenv("AMKO_BENCH_ROUNDS"); v != "" {
+		if rounds, err = strconv.Atoi(v); err != nil || rounds < 1 {
+			b.Fatalf("AMKO_BENCH_ROUNDS=%q: want a positive number", v)
+		}
+	}
+	var latency time.Duration
+	if v := os.Getenv("AMKO_BENCH_AVI_LATENCY"); v != "" {
+		if latency, err = time.ParseDuration(v); err != nil {
+			b.Fatalf("AMKO_BENCH_AVI_LATENCY=%q: %v", v, err)
+		}
+	}
+	runs := map[int][]aviRun{}
+	run := 0
+	for r := range rounds {
+		order := slices.Clone(aviConcurrencies)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, c := range order {
+			if err := sim.Reset(); err != nil {
+				b.Fatal(err)
+			}
+			if latency > 0 {
+				if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)", Method: "POST", Latency: latency}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)/", Latency: latency}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			res := aviSyncRun(b, set, sim, bin, n, c, run)
+			b.Logf("round %d, concurrency %d: cold sync %.2f s (writing %.2f s), %d writes; change p50 %.1f ms, p99 %.1f ms; %.0f MB",
+				r+1, c, res.cold.Seconds(), res.writing.Seconds(), res.coldWrites, res.p50, res.p99, res.rssMB)
+			runs[c] = append(runs[c], res)
+			run++
+		}
+	}
+	anchor := medianOf(runs[aviConcurrencies[0]], func(r aviRun) float64 { return r.cold.Seconds() })
+	for _, c := range aviConcurrencies {
+		m := func(f func(aviRun) float64) float64 { return medianOf(runs[c], f) }
+		p := fmt.Sprintf("c%d-", c)
+		cold := m(func(r aviRun) float64 { return r.cold.Seconds() })
+		b.ReportMetric(cold, p+"cold-sync-s")
+		b.ReportMetric(cold/anchor, fmt.Sprintf("c%d/c%d-cold", c, aviConcurrencies[0]))
+		b.ReportMetric(m(func(r aviRun) float64 { return r.writing.Seconds() }), p+"writing-s")
+		b.ReportMetric(m(func(r aviRun) float64 { return float64(r.coldWrites) }), p+"cold-writes")
+		b.ReportMetric(m(func(r aviRun) float64 { return r.p50 }), p+"change-p50-ms")
+		b.ReportMetric(m(func(r aviRun) float64 { return r.p99 }), p+"change-p99-ms")
+		b.ReportMetric(m(func(r aviRun) float64 { return r.writesPerChange }), p+"writes/change")
+		b.ReportMetric(m(func(r aviRun) float64 { return r.rssMB }), p+"peak-rss-MB")
+	}
+}
+
+// medianOf is the median of f over runs.
+func medianOf(runs []aviRun, f func(aviRun) float64) float64 {
+	v := make([]float64, len(runs))
+	for i, r := range runs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// aviSyncRun starts amko with controller write concurrency c against sim
+// (reset: holding none of amko's objects), measures its cold sync, then its
+// changes, and stops it. run numbers the runs on the same clusters: each
+// moves the Ingresses to addresses of its own, so that each run's changes
+// are changes.
+func aviSyncRun(b *testing.B, set *clusters.Set, sim *avisim.Server, bin string, n, c, run int) aviRun {
+	// AMKO_BENCH_CPUPROFILE=<file> profiles amko's CPU while the changes run
+	// (<file>.c<c>, in the first round).
 	profile := os.Getenv("AMKO_BENCH_CPUPROFILE")
+	if profile != "" && run < len(aviConcurrencies) {
+		profile = fmt.Sprintf("%s.c%d", profile, c)
+	} else {
+		profile = ""
+	}
 	listen, extra := "127.0.0.1:0", []string(nil)
 	if profile != "" {
 		// Local use: the profile is fetched over plain HTTP with no token.
 		listen, extra = "127.0.0.1:18099", []string{"--pprof", "--insecure-endpoints"}
 	}
-	bin := buildAmko(b)
 	sim.ClearJournal()
 	start := time.Now()
-	cmd, exited, stop := startAmko(b, set, bin, append([]string{"--listen", listen}, extra...)...)
+	cmd, exited, stop := startAmko(b, set, bin, append([]string{"--listen", listen, fmt.Sprintf("--controller-concurrency=%d", c)}, extra...)...)
 	defer stop()
 
 	waitUntil(b, 10*time.Minute, func() bool {
@@ -90,8 +190,18 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 		}
 		return countServices(sim) == n
 	})
-	cold := time.Since(start)
-	coldWrites := len(sim.Writes())
+	res := aviRun{cold: time.Since(start)}
+	var first, last time.Time
+	for _, e := range sim.Writes() {
+		res.coldWrites++
+		if first.IsZero() || e.Time.Before(first) {
+			first = e.Time
+		}
+		if end := e.Time.Add(e.Duration); end.After(last) {
+			last = end
+		}
+	}
+	res.writing = last.Sub(first)
 
 	profiled := make(chan error, 1)
 	if profile != "" {
@@ -99,7 +209,12 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 	}
 	sim.ClearJournal()
 	// A change is done when avisim has answered the PUT carrying it.
-	lat := measureChanges(b, set, func(host, ip string) time.Time {
+	lat := measureChangesWith(func(k int) (string, string) {
+		name, _ := changed(k)
+		ip := fmt.Sprintf("10.%d.%d.%d", 200+run%50, k/250, k%250+1)
+		setIP(b, set.Clusters[k%3], name, ip)
+		return name + ".example.com", ip
+	}, func(host, ip string) time.Time {
 		var done time.Time
 		waitUntil(b, time.Minute, func() bool {
 			for _, e := range sim.Journal() {
@@ -118,12 +233,11 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 			b.Error(err)
 		}
 	}
-
-	b.ReportMetric(cold.Seconds(), "cold-sync-s")
-	b.ReportMetric(float64(coldWrites), "cold-writes")
-	reportLatencies(b, lat)
-	b.ReportMetric(float64(writes)/float64(len(lat)), "writes/change")
-	b.ReportMetric(peakRSSMB(b, cmd.Process.Pid), "peak-rss-MB")
+	res.p50 = float64(lat[len(lat)/2].Microseconds()) / 1000
+	res.p99 = float64(lat[len(lat)*99/100].Microseconds()) / 1000
+	res.writesPerChange = float64(writes) / float64(len(lat))
+	res.rssMB = peakRSSMB(b, cmd.Process.Pid)
+	return res
 }
 
 // selectApps sets the GDP: spec, selecting label app=gslb in every cluster.
@@ -135,17 +249,6 @@ func selectApps(b *testing.B, set *clusters.Set, spec amkov1alpha2.GDPSpec) {
 	if err := set.SetGDP(context.Background(), spec); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// measureChanges moves 50 Ingresses' addresses one at a time (changed), each
-// waited for with applied (which returns when the change took effect), and
-// returns the latencies, sorted.
-func measureChanges(b *testing.B, set *clusters.Set, applied func(host, ip string) time.Time) []time.Duration {
-	return measureChangesWith(func(k int) (string, string) {
-		name, ip := changed(k)
-		setIP(b, set.Clusters[k%3], name, ip)
-		return name + ".example.com", ip
-	}, applied)
 }
 
 // changes is how many changes measureChangesWith measures.
