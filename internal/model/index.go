@@ -25,10 +25,10 @@ type index struct {
 	namespaces map[clusterName]sources.Namespace
 	// namespaceList are the namespaces sorted, hostRules the HostRules.
 	namespaceList []sources.Namespace
-	hostRules  []sources.HostRule                        // sorted
-	globalFQDN map[clusterName]string                    // (cluster, local FQDN) → global FQDN
-	tlsHosts   map[clusterName]bool                      // (cluster, local FQDN) made TLS by a HostRule
-	ghrs       map[string]*amkov1alpha1.GSLBHostRuleSpec // by service name
+	hostRules     []sources.HostRule                        // sorted
+	globalFQDN    map[clusterName]string                    // (cluster, local FQDN) → global FQDN
+	tlsHosts      map[clusterName]bool                      // (cluster, local FQDN) made TLS by a HostRule
+	ghrs          map[string]*amkov1alpha1.GSLBHostRuleSpec // by service name
 }
 
 // clusterName is a name within one member cluster.
