@@ -215,7 +215,7 @@ func (p *Planner) compare(svcs, hms map[key]bool) []Change {
 			continue
 		case !ok:
 			svcChanges = append(svcChanges, Change{Op: Create, Kind: KindService, Tenant: d.Tenant, Name: d.Name, Service: d})
-		case !p.opts.ServiceEqual(d, o.Service):
+		case d != o.Service && !p.opts.ServiceEqual(d, o.Service): // a backend that keeps what it was given
 			svcChanges = append(svcChanges, Change{Op: Update, Kind: KindService, Tenant: d.Tenant, Name: d.Name, UUID: o.UUID, Service: d})
 		default:
 			continue
