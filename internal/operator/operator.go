@@ -144,8 +144,8 @@ type Operator struct {
 	// The pass goroutine's own, unguarded: the model's memo of the last build.
 	memo        model.Memo
 	downMembers map[memberKey]string // the members taken out, and why (endpoints.go)
-	guard         plan.DeletionGuard
-	mirrorGuard   plan.DeletionGuard
+	guard       plan.DeletionGuard
+	mirrorGuard plan.DeletionGuard
 	// nothingSelected is the GDP uid and generation last warned of
 	// selecting nothing.
 	nothingSelected string
