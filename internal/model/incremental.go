@@ -49,6 +49,12 @@ type keyed struct {
 	svc *gslb.Service
 }
 
+// Reselect makes the next build decide on every record again, as if the
+// memo held no selection, while still reusing the services that come out
+// equal. The operator calls it at each periodic resync: a pass then compares
+// everything, what the memo kept included.
+func (memo *Memo) Reselect() { memo.sel = nil }
+
 // sameIndex reports whether ix holds the namespaces and HostRules the memo's
 // decisions were made with.
 func (m *selectionMemo) sameIndex(ix *index) bool {

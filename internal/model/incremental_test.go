@@ -132,6 +132,7 @@ func groupsRun(t *testing.T, seed uint64) {
 				note(objects[i])
 				delete(objects, i)
 			case 5:
+				memo.Reselect() // as at a resync
 				cp := *pol // an equal policy in another object
 				pol = &cp
 			default:

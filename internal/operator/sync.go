@@ -24,7 +24,8 @@ import (
 
 // pass is one level-triggered round: configuration, policy, then the backend.
 // resync drops what amko remembers of the backend, so the pass reads it
-// again: drift is repaired and garbage collected.
+// again and compares everything: drift is repaired and garbage collected;
+// and the model decides on every record again.
 func (o *Operator) pass(ctx context.Context, resync bool) error {
 	start := time.Now()
 	defer func() { o.metrics.passDuration.Observe(time.Since(start).Seconds()) }()
@@ -32,6 +33,8 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 		o.mu.Lock()
 		o.state.observed = nil
 		o.mu.Unlock()
+		// Passes in between decide again only on the objects that changed.
+		o.memo.Reselect()
 	}
 	gc, err := o.configPass(ctx)
 	// Deferred so that Status sees the config's state as this pass leaves it.
