@@ -133,7 +133,7 @@ func groupsRun(t *testing.T, seed uint64) {
 				delete(objects, i)
 			case 5:
 				memo.Reselect() // as at a resync
-				cp := *pol // an equal policy in another object
+				cp := *pol      // an equal policy in another object
 				pol = &cp
 			default:
 				note(objects[i])
