@@ -141,8 +141,10 @@ type Operator struct {
 	comparison *Comparison
 	comparing  bool
 
-	// The pass goroutine's own, unguarded: the model's memo of the last build.
+	// The pass goroutine's own, unguarded: the model's memo of the last
+	// build, and the planner of the DNS mirror's writes.
 	memo        model.Memo
+	mirrorPlan  mirrorPlan
 	downMembers map[memberKey]string // the members taken out, and why (endpoints.go)
 	guard       plan.DeletionGuard
 	mirrorGuard plan.DeletionGuard

@@ -35,6 +35,7 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 		o.mu.Unlock()
 		// Passes in between decide again only on the objects that changed.
 		o.memo.Reselect()
+		o.mirrorPlan = mirrorPlan{}
 	}
 	gc, err := o.configPass(ctx)
 	// Deferred so that Status sees the config's state as this pass leaves it.
