@@ -294,6 +294,19 @@ func (e *endpoints) noEndpoints(backends []sources.ServiceRef) string {
 		time.Duration(e.settings.holdDown.Load()), strings.Join(held, ", "))
 }
 
+// anyDown reports whether a Service is down (or held down), the only case in
+// which noEndpoints is not "".
+func (e *endpoints) anyDown() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, h := range e.services {
+		if h.down {
+			return true
+		}
+	}
+	return false
+}
+
 // checkAccess finds out, while it is not known, whether EndpointSlices may
 // be listed (one object, cluster-wide, as the watches need): when they may,
 // the next pass starts watching. A refusal is logged once; the health checks
@@ -341,7 +354,13 @@ func (e *endpoints) stop() {
 // namespaces of their Services.
 func (c *cluster) healthyGroups(apps *appStore, eps *endpoints, defaultDomain string, out [][]sources.Record) [][]sources.Record {
 	lost := c.lostCause()
+	// Most passes find no Service down: then no record has to be looked up.
+	// One that goes down meanwhile asks for another pass.
+	anyDown := eps.anyDown()
 	out, namespaces := apps.groups(defaultDomain, func(r *sources.Record) (string, string) {
+		if !anyDown {
+			return "", lost
+		}
 		return eps.noEndpoints(r.Backends), lost
 	}, out)
 	// After: a namespace watched anew knows no slice yet, so its Services

@@ -34,6 +34,7 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/model"
 	"github.com/amko-project/amko/internal/plan"
@@ -146,8 +147,14 @@ type Operator struct {
 	memo        model.Memo
 	mirrorPlan  mirrorPlan
 	downMembers map[memberKey]string // the members taken out, and why (endpoints.go)
-	guard       plan.DeletionGuard
-	mirrorGuard plan.DeletionGuard
+	// lastDesired is the last build's services; memberCounts and
+	// disabledCounts count their members by cluster and by cause of being
+	// out (metrics.go), kept from the changes between builds.
+	lastDesired    []*gslb.Service
+	memberCounts   map[string]int
+	disabledCounts map[string]int
+	guard          plan.DeletionGuard
+	mirrorGuard    plan.DeletionGuard
 	// nothingSelected is the GDP uid and generation last warned of
 	// selecting nothing.
 	nothingSelected string

@@ -173,8 +173,9 @@ func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Serv
 	}
 	// The memo is the pass goroutine's: desired runs on it only.
 	desired := model.BuildWith(model.Input{Policy: pol, Groups: in.Groups, Namespaces: in.Namespaces, HostRules: in.HostRules}, &o.memo)
-	o.serviceMetrics(desired)
-	o.memberDownChanges(desired)
+	o.serviceMetrics(o.lastDesired, desired)
+	o.memberDownChanges(o.lastDesired, desired)
+	o.lastDesired = desired
 	return desired
 }
 

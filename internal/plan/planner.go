@@ -99,13 +99,29 @@ func (p *Planner) Plan(desired []*gslb.Service) []Change {
 	return p.compare(svcs, hms)
 }
 
-// diff walks the last desired services and the new ones side by side (both
-// sorted), noting the services that differ and the monitors they own.
+// diff notes the services that differ between the last desired services
+// and the new ones, and the monitors they own.
 func (p *Planner) diff(desired []*gslb.Service, svcs, hms map[key]bool) {
-	prev := p.prev
+	Changed(p.prev, desired, func(old, cur *gslb.Service) {
+		if old != nil {
+			p.remove(old, hms)
+			svcs[key{old.Tenant, old.Name}] = true
+		}
+		if cur != nil {
+			p.add(cur, hms)
+			svcs[key{cur.Tenant, cur.Name}] = true
+		}
+	})
+}
+
+// Changed calls fn, in (tenant, name) order, for each service of prev or
+// next (both sorted by (Tenant, Name), as model.Build returns them) that is
+// not the same object in both: with both versions, or nil for the one that
+// lacks it. An unchanged service costs a pointer comparison.
+func Changed(prev, next []*gslb.Service, fn func(old, cur *gslb.Service)) {
 	i, j := 0, 0
-	for i < len(prev) || j < len(desired) {
-		if i < len(prev) && j < len(desired) && prev[i] == desired[j] {
+	for i < len(prev) || j < len(next) {
+		if i < len(prev) && j < len(next) && prev[i] == next[j] {
 			i, j = i+1, j+1
 			continue
 		}
@@ -113,21 +129,21 @@ func (p *Planner) diff(desired []*gslb.Service, svcs, hms map[key]bool) {
 		switch {
 		case i == len(prev):
 			c = 1
-		case j == len(desired):
+		case j == len(next):
 			c = -1
 		default:
-			c = compareServices(prev[i], desired[j])
+			c = compareServices(prev[i], next[j])
 		}
+		var old, cur *gslb.Service
 		if c <= 0 { // prev[i] is gone or replaced
-			p.remove(prev[i], hms)
-			svcs[key{prev[i].Tenant, prev[i].Name}] = true
+			old = prev[i]
 			i++
 		}
-		if c >= 0 { // desired[j] is new or replaces
-			p.add(desired[j], hms)
-			svcs[key{desired[j].Tenant, desired[j].Name}] = true
+		if c >= 0 { // next[j] is new or replaces
+			cur = next[j]
 			j++
 		}
+		fn(old, cur)
 	}
 }
 
