@@ -566,18 +566,24 @@ func (s *appStore) groups(defaultDomain string, health func(*sources.Record) (no
 		if len(e.records) == 0 {
 			continue
 		}
-		same := e.served != nil
+		served := e.served
+		if served == nil {
+			// As converted, no health is set: most records keep it so, and
+			// share the converted slice.
+			served = e.records
+		}
+		same := true
 		for i := 0; same && i < len(e.records); i++ {
 			noEndpoints, lost := health(&e.records[i])
-			same = e.served[i].NoEndpoints == noEndpoints && e.served[i].ClusterLost == lost
+			same = served[i].NoEndpoints == noEndpoints && served[i].ClusterLost == lost
 		}
 		if !same {
-			served := slices.Clone(e.records)
+			served = slices.Clone(e.records)
 			for i := range served {
 				served[i].NoEndpoints, served[i].ClusterLost = health(&served[i])
 			}
-			e.served = served
 		}
+		e.served = served
 		out = append(out, e.served)
 	}
 	namespaces := make(map[string]bool, len(s.backendNamespaces))
