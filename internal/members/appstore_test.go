@@ -188,3 +188,58 @@ func skipsOf(s *appStore) []Skipped {
 	slices.SortFunc(out, func(a, b Skipped) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
+
+// The store hands out an object's records as the same slice from pass to
+// pass while neither the object nor its health changes, and a new slice (the
+// old one untouched) when either does; it counts the namespaces of the
+// records' Services as objects come and go.
+func TestAppStoreGroups(t *testing.T) {
+	s := newAppStore("c1", nil)
+	h := s.handler(func() {})
+	withBackend := func(ing *networkingv1.Ingress, ns string) *networkingv1.Ingress {
+		ing.Namespace = ns
+		ing.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web"}}
+		return ing
+	}
+	h.OnAdd(withBackend(ingress("a", "1", "a.example.com", "10.0.0.1"), "ns-a"), false)
+	h.OnAdd(withBackend(ingress("b", "1", "b.example.com", "10.0.0.2"), "ns-b"), false)
+	down := map[string]string{} // host → NoEndpoints
+	health := func(r *sources.Record) (string, string) { return down[r.Host], "" }
+	byHost := func() (map[string][]sources.Record, map[string]bool) {
+		groups, namespaces := s.groups("", health, nil)
+		out := map[string][]sources.Record{}
+		for _, g := range groups {
+			out[g[0].Host] = g
+		}
+		return out, namespaces
+	}
+	first, namespaces := byHost()
+	if len(first) != 2 || !namespaces["ns-a"] || !namespaces["ns-b"] || len(namespaces) != 2 {
+		t.Fatalf("groups %v, namespaces %v", first, namespaces)
+	}
+	same := func(a, b []sources.Record) bool { return &a[0] == &b[0] }
+	second, _ := byHost()
+	if !same(first["a.example.com"], second["a.example.com"]) || !same(first["b.example.com"], second["b.example.com"]) {
+		t.Fatal("nothing changed, yet a group is a new slice")
+	}
+	down["a.example.com"] = "no ready endpoint for Service ns-a/web"
+	third, _ := byHost()
+	if same(second["a.example.com"], third["a.example.com"]) || !same(second["b.example.com"], third["b.example.com"]) {
+		t.Fatal("a's health changed: a new slice for a only")
+	}
+	if second["a.example.com"][0].NoEndpoints != "" || third["a.example.com"][0].NoEndpoints != down["a.example.com"] {
+		t.Fatalf("NoEndpoints: the old slice %q (must stay empty), the new %q",
+			second["a.example.com"][0].NoEndpoints, third["a.example.com"][0].NoEndpoints)
+	}
+	h.OnUpdate(nil, withBackend(ingress("b", "2", "b.example.com", "10.0.0.9"), "ns-b"))
+	fourth, _ := byHost()
+	if same(third["b.example.com"], fourth["b.example.com"]) || !same(third["a.example.com"], fourth["a.example.com"]) ||
+		fourth["b.example.com"][0].IP.String() != "10.0.0.9" {
+		t.Fatal("b changed: a new slice for b only, with its new address")
+	}
+	h.OnDelete(withBackend(ingress("a", "1", "a.example.com", "10.0.0.1"), "ns-a"))
+	fifth, namespaces := byHost()
+	if len(fifth) != 1 || len(namespaces) != 1 || !namespaces["ns-b"] {
+		t.Fatalf("after a's deletion: groups %v, namespaces %v", fifth, namespaces)
+	}
+}

@@ -294,6 +294,19 @@ func (e *endpoints) noEndpoints(backends []sources.ServiceRef) string {
 		time.Duration(e.settings.holdDown.Load()), strings.Join(held, ", "))
 }
 
+// anyDown reports whether a Service is down (or held down), the only case in
+// which noEndpoints is not "".
+func (e *endpoints) anyDown() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, h := range e.services {
+		if h.down {
+			return true
+		}
+	}
+	return false
+}
+
 // checkAccess finds out, while it is not known, whether EndpointSlices may
 // be listed (one object, cluster-wide, as the watches need): when they may,
 // the next pass starts watching. A refusal is logged once; the health checks
@@ -336,21 +349,24 @@ func (e *endpoints) stop() {
 	}
 }
 
-// markHealth sets the NoEndpoints and ClusterLost of the cluster's records,
-// and watches the EndpointSlices of the namespaces of their Services.
-func (c *cluster) markHealth(eps *endpoints, records []sources.Record) {
-	namespaces := map[string]bool{}
-	for i := range records {
-		for _, b := range records[i].Backends {
-			namespaces[b.Namespace] = true
-		}
-	}
-	eps.watch(namespaces)
+// healthyGroups appends the cluster's records by object, with their
+// NoEndpoints and ClusterLost set, and watches the EndpointSlices of the
+// namespaces of their Services.
+func (c *cluster) healthyGroups(apps *appStore, eps *endpoints, defaultDomain string, out [][]sources.Record) [][]sources.Record {
 	lost := c.lostCause()
-	for i := range records {
-		records[i].NoEndpoints = eps.noEndpoints(records[i].Backends)
-		records[i].ClusterLost = lost
-	}
+	// Most passes find no Service down: then no record has to be looked up.
+	// One that goes down meanwhile asks for another pass.
+	anyDown := eps.anyDown()
+	out, namespaces := apps.groups(defaultDomain, func(r *sources.Record) (string, string) {
+		if !anyDown {
+			return "", lost
+		}
+		return eps.noEndpoints(r.Backends), lost
+	}, out)
+	// After: a namespace watched anew knows no slice yet, so its Services
+	// count as unknown either way; its first list asks for a pass.
+	eps.watch(namespaces)
+	return out
 }
 
 // lostCause is the ClusterLost of the cluster's records: a cause once it has

@@ -12,6 +12,7 @@ import (
 
 	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
+	"github.com/amko-project/amko/internal/plan"
 	"github.com/amko-project/amko/internal/policy"
 )
 
@@ -55,30 +56,49 @@ type memberKey struct {
 // memberDownChanges records as Events on the GSLBConfig and as metrics the
 // members the desired services take out for their endpoints or their lost
 // cluster, and those they bring back. Members that appear already out count
-// as taken out; members that go away are forgotten. It runs on the pass
+// as taken out; members that go away are forgotten. It looks at the services
+// that changed since the last call only (prev), and runs on the pass
 // goroutine only.
-func (o *Operator) memberDownChanges(desired []*gslb.Service) {
-	now := make(map[memberKey]string, len(o.downMembers))
+func (o *Operator) memberDownChanges(prev, desired []*gslb.Service) {
+	if o.downMembers == nil {
+		o.downMembers = map[memberKey]string{}
+	}
 	type change struct {
 		key        memberKey
 		down, prev string
 	}
 	var changes []change
-	for _, s := range desired {
-		for _, p := range s.Pools {
-			for _, m := range p.Members {
-				k := memberKey{s.Tenant, s.Name, m.Cluster, m.IP}
-				prev, seen := o.downMembers[k]
-				if m.Down != "" {
-					now[k] = m.Down
+	plan.Changed(prev, desired, func(old, cur *gslb.Service) {
+		var was map[memberKey]string // old's members that were out
+		if old != nil {
+			for _, p := range old.Pools {
+				for _, m := range p.Members {
+					k := memberKey{old.Tenant, old.Name, m.Cluster, m.IP}
+					if down, ok := o.downMembers[k]; ok {
+						if was == nil {
+							was = map[memberKey]string{}
+						}
+						was[k] = down
+						delete(o.downMembers, k)
+					}
 				}
-				if (m.Down != "") != (prev != "") && (seen || m.Down != "") {
+			}
+		}
+		if cur == nil {
+			return
+		}
+		for _, p := range cur.Pools {
+			for _, m := range p.Members {
+				k := memberKey{cur.Tenant, cur.Name, m.Cluster, m.IP}
+				if m.Down != "" {
+					o.downMembers[k] = m.Down
+				}
+				if prev := was[k]; (m.Down != "") != (prev != "") {
 					changes = append(changes, change{k, m.Down, prev})
 				}
 			}
 		}
-	}
-	o.downMembers = now
+	})
 	if len(changes) == 0 {
 		return
 	}

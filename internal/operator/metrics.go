@@ -140,25 +140,41 @@ func (m *Metrics) request(op string, err error) {
 	m.requests.WithLabelValues(op, strconv.Itoa(code)).Inc()
 }
 
-func (o *Operator) serviceMetrics(desired []*gslb.Service) {
+// serviceMetrics keeps the service and member gauges, counting the members
+// of the services that changed since the last call (prev) only. It runs on
+// the pass goroutine only.
+func (o *Operator) serviceMetrics(prev, desired []*gslb.Service) {
 	o.metrics.services.Set(float64(len(desired)))
-	counts := map[string]int{}
-	disabled := map[string]int{causeEndpoints: 0, causeClusterLost: 0}
-	for _, s := range desired {
+	if o.memberCounts == nil {
+		o.memberCounts = map[string]int{}
+		o.disabledCounts = map[string]int{causeEndpoints: 0, causeClusterLost: 0}
+	}
+	count := func(s *gslb.Service, delta int) {
 		for _, p := range s.Pools {
 			for _, mem := range p.Members {
-				counts[mem.Cluster]++
+				o.memberCounts[mem.Cluster] += delta
+				if o.memberCounts[mem.Cluster] == 0 {
+					delete(o.memberCounts, mem.Cluster)
+				}
 				if mem.Down != "" {
-					disabled[downCause(mem.Down)]++
+					o.disabledCounts[downCause(mem.Down)] += delta
 				}
 			}
 		}
 	}
-	for c, n := range disabled {
+	plan.Changed(prev, desired, func(old, cur *gslb.Service) {
+		if old != nil {
+			count(old, -1)
+		}
+		if cur != nil {
+			count(cur, 1)
+		}
+	})
+	for c, n := range o.disabledCounts {
 		o.metrics.disabled.WithLabelValues(c).Set(float64(n))
 	}
 	o.metrics.members.Reset()
-	for c, n := range counts {
+	for c, n := range o.memberCounts {
 		o.metrics.members.WithLabelValues(c).Set(float64(n))
 	}
 }

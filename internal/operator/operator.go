@@ -145,13 +145,19 @@ type Operator struct {
 	comparison *Comparison
 	comparing  bool
 
-	// The pass goroutine's own, unguarded: the model's memo of the last build,
-	// and the desired services the last plan found equal to observed ones.
-	memo          model.Memo
-	downMembers   map[memberKey]string // the members taken out, and why (endpoints.go)
-	equalServices map[*gslb.Service]*gslb.Service
-	guard         plan.DeletionGuard
-	mirrorGuard   plan.DeletionGuard
+	// The pass goroutine's own, unguarded: the model's memo of the last
+	// build, and the planner of the DNS mirror's writes.
+	memo        model.Memo
+	mirrorPlan  mirrorPlan
+	downMembers map[memberKey]string // the members taken out, and why (endpoints.go)
+	// lastDesired is the last build's services; memberCounts and
+	// disabledCounts count their members by cluster and by cause of being
+	// out (metrics.go), kept from the changes between builds.
+	lastDesired    []*gslb.Service
+	memberCounts   map[string]int
+	disabledCounts map[string]int
+	guard          plan.DeletionGuard
+	mirrorGuard    plan.DeletionGuard
 	// nothingSelected is the GDP uid and generation last warned of
 	// selecting nothing.
 	nothingSelected string
