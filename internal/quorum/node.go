@@ -140,6 +140,8 @@ func (n *node) tick(now time.Time, periodic bool) []op {
 
 // handle records an op's result and returns the follow-up operations.
 func (n *node) handle(now time.Time, o op, res result) []op {
+	// A guard that lapsed stays lapsed: a late acknowledgement must not revive it.
+	n.expire(now)
 	v := &n.views[o.store]
 	v.busy = false
 	switch {
@@ -189,11 +191,13 @@ func (n *node) wake(now time.Time) time.Time {
 
 func (n *node) nextEvent(now time.Time) time.Time {
 	at := n.roleEvent(now)
-	for _, t := range []time.Time{n.releaseAt, n.quietAt} {
-		if n.releaseTerm != 0 || t.Equal(n.quietAt) {
-			if t.After(now) && (!at.After(now) || t.Before(at)) {
-				at = t
-			}
+	later := []time.Time{n.quietAt}
+	if n.releaseTerm != 0 {
+		later = append(later, n.releaseAt)
+	}
+	for _, t := range later {
+		if t.After(now) && (!at.After(now) || t.Before(at)) {
+			at = t
 		}
 	}
 	return at
@@ -370,9 +374,11 @@ func (n *node) maybeClaim(now time.Time) []op {
 // records once its writes have landed (at once if it never led the term),
 // and backs off before claiming again.
 func (n *node) stepDown(now time.Time, reason string) []op {
-	n.releaseTerm, n.releaseAt = n.term, now
 	if n.role == Leading {
 		n.quietAt = minTime(now, n.validUntil).Add(n.writeDelay())
+	}
+	n.releaseTerm, n.releaseAt = n.term, now
+	if n.quietAt.After(now) {
 		n.releaseAt = n.quietAt
 	}
 	n.role, n.reason, n.validUntil = Follower, reason, time.Time{}

@@ -407,7 +407,10 @@ func runSim(seed uint64, tracing bool) simResult {
 	rnd := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	res := simResult{stores: 3 + 2*rnd.IntN(2), nodes: 2 + rnd.IntN(2)}
 	res.maxDelay = []time.Duration{10 * time.Millisecond, 300 * time.Millisecond, 1500 * time.Millisecond}[rnd.IntN(3)]
-	cfg := DefaultConfig("")
+	cfg := DefaultConfig("sim")
+	if err := cfg.Validate(); err != nil {
+		return simResult{failure: err.Error()}
+	}
 	s := &sim{cfg: cfg, rnd: rnd, maxDelay: res.maxDelay, res: &res, tracing: tracing}
 	for i := range res.stores {
 		s.stores = append(s.stores, NewMemStore(fmt.Sprintf("s%d", i)))
