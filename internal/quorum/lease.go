@@ -63,7 +63,7 @@ func (l *LeaseStore) Get(ctx context.Context) (Record, string, error) {
 	if err != nil {
 		return Record{}, "", fmt.Errorf("reading lease %s/%s: %w", LeaseNamespace, LeaseName, err)
 	}
-	rec, err := leaseRecord(lease)
+	rec, err := LeaseRecord(lease)
 	return rec, lease.ResourceVersion, err
 }
 
@@ -86,7 +86,8 @@ func (l *LeaseStore) Put(ctx context.Context, rec Record, version string) (strin
 	return lease.ResourceVersion, nil
 }
 
-func leaseRecord(lease *coordinationv1.Lease) (Record, error) {
+// LeaseRecord decodes the record a Lease holds, as LeaseStore.Get does.
+func LeaseRecord(lease *coordinationv1.Lease) (Record, error) {
 	var rec Record
 	if s, ok := lease.Annotations[TermAnnotation]; ok {
 		t, err := ParseTerm(s)

@@ -1,6 +1,10 @@
 // Copyright 2026 The amko authors. Licensed under the Apache License, Version 2.0.
 
-package quorum
+// Package e2e runs the quorum election against real API servers: three
+// clusters started once for the package, a cuttable link from every candidate
+// to every cluster. Kept apart from package quorum so that its simulation runs
+// without API servers.
+package e2e
 
 import (
 	"context"
@@ -10,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/amko-project/amko/internal/quorum"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
 )
@@ -22,13 +29,16 @@ import (
 // set is three real clusters, started once for the package's tests.
 var set *clusters.Set
 
-func TestMain(m *testing.M) { os.Exit(clusters.Main(m, 3, &set, clusters.Options{})) }
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard())
+	os.Exit(clusters.Main(m, 3, &set, clusters.Options{}))
+}
 
 func deleteLease(t *testing.T) {
 	t.Helper()
 	for _, c := range set.Clusters {
 		l := &coordinationv1.Lease{}
-		l.Name, l.Namespace = LeaseName, LeaseNamespace
+		l.Name, l.Namespace = quorum.LeaseName, quorum.LeaseNamespace
 		if err := c.Client.Delete(context.Background(), l); err != nil && !apierrors.IsNotFound(err) {
 			t.Fatalf("deleting the lease in %s: %v", c.Context, err)
 		}
@@ -45,26 +55,26 @@ func TestLeaseStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := NewLeaseStore(set.Clusters[0].Context, cs.CoordinationV1())
+	st := quorum.NewLeaseStore(set.Clusters[0].Context, cs.CoordinationV1())
 	rec, v, err := st.Get(ctx)
-	if err != nil || v != "" || rec != (Record{}) {
+	if err != nil || v != "" || rec != (quorum.Record{}) {
 		t.Fatalf("absent lease: got %+v version %q, %v; want the zero record, no version", rec, v, err)
 	}
-	a := Record{Holder: "a", Term: 1, LeaseDuration: 10 * time.Second}
+	a := quorum.Record{Holder: "a", Term: 1, LeaseDuration: 10 * time.Second}
 	v1, err := st.Put(ctx, a, "")
 	if err != nil {
 		t.Fatalf("creating: %v", err)
 	}
-	if _, err := st.Put(ctx, a, ""); !errors.Is(err, ErrConflict) {
-		t.Fatalf("creating again: %v, want ErrConflict", err)
+	if _, err := st.Put(ctx, a, ""); !errors.Is(err, quorum.ErrConflict) {
+		t.Fatalf("creating again: %v, want quorum.ErrConflict", err)
 	}
-	released := Record{Term: 1, Released: true, LeaseDuration: 10 * time.Second}
+	released := quorum.Record{Term: 1, Released: true, LeaseDuration: 10 * time.Second}
 	v2, err := st.Put(ctx, released, v1)
 	if err != nil {
 		t.Fatalf("releasing: %v", err)
 	}
-	if _, err := st.Put(ctx, Record{Holder: "b", Term: 2}, v1); !errors.Is(err, ErrConflict) {
-		t.Fatalf("writing over an old version: %v, want ErrConflict", err)
+	if _, err := st.Put(ctx, quorum.Record{Holder: "b", Term: 2}, v1); !errors.Is(err, quorum.ErrConflict) {
+		t.Fatalf("writing over an old version: %v, want quorum.ErrConflict", err)
 	}
 	got, v, err := st.Get(ctx)
 	if err != nil || v != v2 || got.Term != 1 || !got.Released || got.Holder != "" || got.LeaseDuration != 10*time.Second {
@@ -72,11 +82,11 @@ func TestLeaseStore(t *testing.T) {
 	}
 }
 
-// candidate is an Elector with its own cuttable link to every cluster.
+// candidate is an quorum.Elector with its own cuttable link to every cluster.
 type candidate struct {
 	name  string
 	home  int // the cluster it runs in
-	e     *Elector
+	e     *quorum.Elector
 	links []*clusters.Link
 	stop  func()
 }
@@ -84,7 +94,7 @@ type candidate struct {
 func startCandidate(t *testing.T, name string, home int) *candidate {
 	t.Helper()
 	c := &candidate{name: name, home: home}
-	var stores []Store
+	var stores []quorum.Store
 	for _, cl := range set.Clusters {
 		l, err := cl.NewLink()
 		if err != nil {
@@ -96,9 +106,9 @@ func startCandidate(t *testing.T, name string, home int) *candidate {
 			t.Fatal(err)
 		}
 		c.links = append(c.links, l)
-		stores = append(stores, NewLeaseStore(cl.Context, cs.CoordinationV1()))
+		stores = append(stores, quorum.NewLeaseStore(cl.Context, cs.CoordinationV1()))
 	}
-	e, err := New(DefaultConfig(NewIdentity(name)), stores)
+	e, err := quorum.New(quorum.DefaultConfig(quorum.NewIdentity(name)), stores)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +149,10 @@ func cutOff(c *candidate, all []*candidate, reachable bool) {
 func leasesHeldBy(holder string, term int64) error {
 	for _, cl := range set.Clusters {
 		l := &coordinationv1.Lease{}
-		if err := cl.Client.Get(context.Background(), client.ObjectKey{Namespace: LeaseNamespace, Name: LeaseName}, l); err != nil {
+		if err := cl.Client.Get(context.Background(), client.ObjectKey{Namespace: quorum.LeaseNamespace, Name: quorum.LeaseName}, l); err != nil {
 			return err
 		}
-		rec, err := leaseRecord(l)
+		rec, err := quorum.LeaseRecord(l)
 		if err != nil {
 			return err
 		}
@@ -164,7 +174,7 @@ func TestFailover(t *testing.T) {
 	cands := []*candidate{startCandidate(t, "a", 0), startCandidate(t, "b", 1)}
 
 	var holder, other *candidate
-	var old *Guard
+	var old *quorum.Guard
 	await.Eventually(t, "a leader", func() error {
 		ga, gb := cands[0].e.Guard(), cands[1].e.Guard()
 		switch {
@@ -180,11 +190,11 @@ func TestFailover(t *testing.T) {
 		return nil
 	})
 	t.Logf("%s leads with term %d", holder.name, old.Term())
-	await.Eventually(t, "the leases name the holder", func() error { return leasesHeldBy(holder.e.cfg.Identity, old.Term()) })
+	await.Eventually(t, "the leases name the holder", func() error { return leasesHeldBy(holder.e.Status().Identity, old.Term()) })
 
 	cutOff(holder, cands, false)
 	cut := time.Now()
-	var next *Guard
+	var next *quorum.Guard
 	await.Eventually(t, "the other candidate takes over", func() error {
 		if g := holder.e.Guard(); g != nil && g != old {
 			t.Fatalf("the cut-off holder %s leads again with term %d", holder.name, g.Term())
@@ -196,13 +206,13 @@ func TestFailover(t *testing.T) {
 	})
 	failover := next.Acquired().Sub(cut)
 	t.Logf("%s took over with term %d after %v (bound %v + round trips); the old guard lapsed %v after the cut",
-		other.name, next.Term(), failover.Round(time.Millisecond), DefaultConfig("").FailoverBound(),
+		other.name, next.Term(), failover.Round(time.Millisecond), quorum.DefaultConfig("").FailoverBound(),
 		old.LapsedAt().Sub(cut).Round(time.Millisecond))
 	if lapsed := old.LapsedAt(); lapsed.IsZero() || !lapsed.Before(next.Acquired()) {
 		t.Errorf("the old guard (term %d) lapsed at %v, not before the new term %d began at %v", old.Term(), lapsed, next.Term(), next.Acquired())
 	}
-	if err := context.Cause(old.Context()); !errors.Is(err, ErrLapsed) {
-		t.Errorf("the old guard's context: %v, want ErrLapsed", err)
+	if err := context.Cause(old.Context()); !errors.Is(err, quorum.ErrLapsed) {
+		t.Errorf("the old guard's context: %v, want quorum.ErrLapsed", err)
 	}
 	if next.Term() <= old.Term() {
 		t.Errorf("new term %d, old %d: terms must increase", next.Term(), old.Term())
@@ -217,10 +227,10 @@ func TestFailover(t *testing.T) {
 		if g := holder.e.Guard(); g != nil {
 			t.Fatalf("the old holder %s leads again with term %d", holder.name, g.Term())
 		}
-		if st := holder.e.Status(); st.Holder != other.e.cfg.Identity || st.HolderTerm != next.Term() {
+		if st := holder.e.Status(); st.Holder != other.e.Status().Identity || st.HolderTerm != next.Term() {
 			return fmt.Errorf("the old holder sees holder %q term %d", st.Holder, st.HolderTerm)
 		}
-		return leasesHeldBy(other.e.cfg.Identity, next.Term())
+		return leasesHeldBy(other.e.Status().Identity, next.Term())
 	})
 	if !next.Valid() {
 		t.Fatalf("the new holder lost its term %d after the heal: %v", next.Term(), other.e.Status().Reason)
@@ -230,7 +240,7 @@ func TestFailover(t *testing.T) {
 	// stopping holder's writes have landed, without waiting for LeaseDuration.
 	stopped := time.Now()
 	other.stop()
-	var last *Guard
+	var last *quorum.Guard
 	await.Eventually(t, "the first holder takes over after the release", func() error {
 		if last = holder.e.Guard(); last == nil {
 			return errors.New("no leader yet")
@@ -241,7 +251,7 @@ func TestFailover(t *testing.T) {
 	if !next.LapsedAt().Before(last.Acquired()) || last.Term() <= next.Term() {
 		t.Errorf("term %d lapsed at %v; term %d began at %v", next.Term(), next.LapsedAt(), last.Term(), last.Acquired())
 	}
-	if d := last.Acquired().Sub(stopped); d >= DefaultLeaseDuration {
-		t.Errorf("takeover after a release took %v, not less than the lease duration %v", d, DefaultLeaseDuration)
+	if d := last.Acquired().Sub(stopped); d >= quorum.DefaultLeaseDuration {
+		t.Errorf("takeover after a release took %v, not less than the lease duration %v", d, quorum.DefaultLeaseDuration)
 	}
 }
