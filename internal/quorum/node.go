@@ -273,9 +273,12 @@ func (n *node) replaceableAt(v *view, term int64) (time.Time, bool) {
 
 // canReplace says whether the node may write its current term over v's record now.
 func (n *node) canReplace(v *view, now time.Time) bool {
-	if n.role == Leading && v.known && !v.stale && v.rec.Term < n.term {
+	if n.role == Leading && v.known && !v.stale && v.rec.Term <= n.term {
 		// A majority granted this term after every older term's records
-		// expired there: no older holder can be valid again.
+		// expired there: no older holder can be valid again. A record of
+		// this term is a losing claimant's (claims never overwrite their
+		// term, so only one candidate ever wins a majority for it): it never
+		// held the term and made no writes under it.
 		return true
 	}
 	at, ok := n.replaceableAt(v, n.term)
