@@ -130,6 +130,7 @@ func (ln *Listener) serveUDP(c *net.UDPConn, local netip.Addr, pktinfo bool) {
 	buf := make([]byte, 65535)
 	out := make([]byte, 0, 4096)
 	oob := make([]byte, 128)
+	scratch := make([]byte, 0, 256)
 	for {
 		var n, oobn int
 		var from netip.AddrPort
@@ -149,7 +150,7 @@ func (ln *Listener) serveUDP(c *net.UDPConn, local netip.Addr, pktinfo bool) {
 		if pktinfo {
 			dst = destination(oob[:oobn])
 		}
-		resp := ln.s.handle(buf[:n], from.Addr().Unmap(), dst, false, out)
+		resp := ln.s.handle(buf[:n], from.Addr().Unmap(), dst, false, out, scratch)
 		if resp != nil {
 			_, _ = c.WriteToUDPAddrPort(resp, from)
 			if cap(resp) > cap(out) {
@@ -242,6 +243,7 @@ func (ln *Listener) serveConn(c net.Conn) {
 	}
 	msg := make([]byte, 0, 512)
 	out := make([]byte, 0, 4096)
+	scratch := make([]byte, 0, 256)
 	var length [2]byte
 	for n := int64(0); ; n++ {
 		if limit := s.tcpMaxQueries.Load(); limit > 0 && n >= limit {
@@ -274,7 +276,7 @@ func (ln *Listener) serveConn(c net.Conn) {
 		if _, err := io.ReadFull(r, msg); err != nil {
 			return
 		}
-		resp := s.handle(msg, client, local, true, out)
+		resp := s.handle(msg, client, local, true, out, scratch)
 		if resp == nil {
 			continue
 		}

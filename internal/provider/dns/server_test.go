@@ -296,7 +296,7 @@ func FuzzServeDNS(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, tcp := range []bool{false, true} {
-			out := s.handle(data, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.53"), tcp, nil)
+			out := s.handle(data, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.53"), tcp, nil, nil)
 			if out == nil {
 				continue
 			}
@@ -438,7 +438,7 @@ func exchange(t testing.TB, s *Server, req *dns.Msg, client netip.Addr, tcp bool
 
 func exchangeBytes(t testing.TB, s *Server, msg []byte, client netip.Addr, tcp bool) *dns.Msg {
 	t.Helper()
-	out := s.handle(msg, client, netip.MustParseAddr("192.0.2.53"), tcp, nil)
+	out := s.handle(msg, client, netip.MustParseAddr("192.0.2.53"), tcp, nil, nil)
 	if out == nil {
 		return nil
 	}
