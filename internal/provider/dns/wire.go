@@ -68,7 +68,11 @@ func parseQuery(msg []byte, q *rawQuery, scratch []byte) (ok bool) {
 		q.qtype = binary.BigEndian.Uint16(msg[end:])
 		q.qclass = binary.BigEndian.Uint16(msg[end+2:])
 		off = end + 4
-		q.question = msg[start:off]
+		if plain || !hasPointer(msg, start) {
+			// Copied into responses as it is: only without pointers, which
+			// would point elsewhere in the response.
+			q.question = msg[start:off]
+		}
 	} else {
 		q.otherRecords = true
 		for range q.qd {
@@ -208,6 +212,21 @@ func readName(msg []byte, off int, dst []byte) (name []byte, end int, plain bool
 		}
 		off += 1 + n
 	}
+}
+
+// hasPointer reports whether the name at off has a compression pointer.
+func hasPointer(msg []byte, off int) bool {
+	for off < len(msg) {
+		n := int(msg[off])
+		if n == 0 {
+			return false
+		}
+		if n&0xc0 != 0 {
+			return true
+		}
+		off += 1 + n
+	}
+	return false
 }
 
 // skipName returns the offset after the (possibly compressed) name at off, or -1.
