@@ -28,26 +28,50 @@ type Prepared struct {
 	// up of every member, pools in order: what the answers were prepared for.
 	health []bool
 	rr     *rrState // the chosen pool's, for round robin; nil otherwise
-	// Answers by family (0: A, 1: AAAA) and client (0: private, 1: public).
-	v [2][2]variant
+	// Answers by family (0: A, 1: AAAA) and client (0: private, 1: public);
+	// nil: Engine.Answer. Equal variants share one (the public one is the
+	// private one unless a member has a public address), and the common fixed
+	// answers are shared by every service: a snapshot of 100,000 services is
+	// mostly these.
+	v [2][2]*variant
 }
 
-type variantKind uint8
+// variant is the prepared answer for one family and kind of client: fixed
+// (cyc nil: action with addrs, whatever the query) or a position in cyc.
+type variant struct {
+	cyc *cycle
+	// fixed: the answer's addresses; round robin with one address per
+	// answer: the candidates, addrs[seq[i]] answered at position i.
+	addrs []netip.Addr
+	// round robin, several addresses per answer: the answer at each position.
+	multi  [][]netip.Addr
+	action Action
+	down   bool
+}
 
-const (
-	general    variantKind = iota // Engine.Answer
-	fixed                         // ans, whatever the query
-	roundRobin                    // a position in cyc
+// Fixed answers shared by every Prepared.
+var (
+	noAddrs  = &variant{action: ActionAnswer}
+	dropped  = &variant{action: ActionDrop}
+	downDrop = &variant{action: ActionDrop, down: true}
+	downNone = &variant{action: ActionNoData, down: true}
 )
 
-type variant struct {
-	kind variantKind
-	ans  Answer // fixed: the answer; roundRobin: Action, TTL
-	cyc  *cycle
-	// roundRobin, one address per answer: addrs[seq[i]] at position i.
-	addrs []netip.Addr
-	// roundRobin, several addresses per answer: the answer at each position.
-	multi [][]netip.Addr
+// fixedVariant is the variant always answering ans, shared when it can be.
+func fixedVariant(ans Answer) *variant {
+	if len(ans.Addrs) == 0 {
+		switch {
+		case ans.Action == ActionAnswer && !ans.Down:
+			return noAddrs
+		case ans.Action == ActionDrop && !ans.Down:
+			return dropped
+		case ans.Action == ActionDrop:
+			return downDrop
+		case ans.Action == ActionNoData:
+			return downNone
+		}
+	}
+	return &variant{action: ans.Action, addrs: ans.Addrs, down: ans.Down}
 }
 
 // Prepare returns the Prepared for s under up (nil: every member up), with
@@ -62,7 +86,7 @@ func (e *Engine) Prepare(s *Service, up UpFunc, defaultTTL uint32, prev *Prepare
 	}
 	p := &Prepared{e: e, svc: s, up: up, ttl: effectiveTTL(s, defaultTTL)}
 	if s == nil {
-		p.fill(Answer{Action: ActionDrop, TTL: p.ttl})
+		p.fill(dropped)
 		return p
 	}
 	for pi := range s.Pools {
@@ -71,15 +95,14 @@ func (e *Engine) Prepare(s *Service, up UpFunc, defaultTTL uint32, prev *Prepare
 		}
 	}
 	if !s.Enabled {
-		p.fill(Answer{Action: ActionDrop, TTL: p.ttl})
+		p.fill(dropped)
 		return p
 	}
 	levels := eligibleLevels(s, up)
 	if len(levels) == 0 {
 		for f, t := range []QType{QTypeA, QTypeAAAA} {
 			for pub := range 2 {
-				ans := e.down(s, Query{Type: t, Public: pub == 1}, p.ttl)
-				p.v[f][pub] = variant{kind: fixed, ans: ans}
+				p.v[f][pub] = fixedVariant(e.down(s, Query{Type: t, Public: pub == 1}, p.ttl))
 			}
 		}
 		return p
@@ -96,9 +119,7 @@ func (e *Engine) Prepare(s *Service, up UpFunc, defaultTTL uint32, prev *Prepare
 		// No state and no client: the same answer for every query.
 		for f, t := range []QType{QTypeA, QTypeAAAA} {
 			for pub := range 2 {
-				ans := e.Answer(s, Query{Type: t, Public: pub == 1}, up)
-				ans.TTL = p.ttl
-				p.v[f][pub] = variant{kind: fixed, ans: ans}
+				p.v[f][pub] = fixedVariant(e.Answer(s, Query{Type: t, Public: pub == 1}, up))
 			}
 		}
 		return p
@@ -111,16 +132,23 @@ func (e *Engine) Prepare(s *Service, up UpFunc, defaultTTL uint32, prev *Prepare
 		p.rr = &rrState{}
 	}
 	ep := p.rr.epochFor(epoch)
+	public := false // whether a public client can get other addresses
+	for _, r := range sel {
+		m := &s.Pools[r.pool].Members[r.member]
+		public = public || m.answerAddr(true) != m.answerAddr(false)
+	}
 	for f, t := range []QType{QTypeA, QTypeAAAA} {
-		for pub := range 2 {
-			p.v[f][pub] = p.prepareRR(ep, sel, Query{Type: t, Public: pub == 1})
+		p.v[f][0] = p.prepareRR(ep, sel, Query{Type: t})
+		p.v[f][1] = p.v[f][0]
+		if public {
+			p.v[f][1] = p.prepareRR(ep, sel, Query{Type: t, Public: true})
 		}
 	}
 	return p
 }
 
 // prepareRR is Answer's round robin over sel for the family and client of q.
-func (p *Prepared) prepareRR(ep *rrEpoch, sel []ref, q Query) variant {
+func (p *Prepared) prepareRR(ep *rrEpoch, sel []ref, q Query) *variant {
 	s := p.svc
 	var cands []candidate
 	for _, r := range sel {
@@ -130,7 +158,7 @@ func (p *Prepared) prepareRR(ep *rrEpoch, sel []ref, q Query) variant {
 		}
 	}
 	if len(cands) == 0 {
-		return variant{kind: fixed, ans: Answer{Action: ActionAnswer, TTL: p.ttl}}
+		return noAddrs
 	}
 	weights := make([]int64, len(cands))
 	refs := make([]ref, len(cands))
@@ -138,8 +166,7 @@ func (p *Prepared) prepareRR(ep *rrEpoch, sel []ref, q Query) variant {
 	for i, c := range cands {
 		weights[i], refs[i], addrs[i] = c.m.weight(), c.ref, c.addr
 	}
-	v := variant{kind: roundRobin, ans: Answer{Action: ActionAnswer, TTL: p.ttl}, addrs: addrs,
-		cyc: ep.cycleFor(signature(refs), weights)}
+	v := &variant{action: ActionAnswer, addrs: addrs, cyc: ep.cycleFor(signature(refs), weights)}
 	n := s.count(len(cands))
 	if n <= 1 {
 		return v
@@ -171,10 +198,10 @@ func containsAddr(as []netip.Addr, a netip.Addr) bool {
 	return false
 }
 
-func (p *Prepared) fill(ans Answer) {
+func (p *Prepared) fill(v *variant) {
 	for f := range p.v {
 		for pub := range p.v[f] {
-			p.v[f][pub] = variant{kind: fixed, ans: ans}
+			p.v[f][pub] = v
 		}
 	}
 }
@@ -197,16 +224,14 @@ func (p *Prepared) Answer(q Query) Answer {
 		if q.Public {
 			pub = 1
 		}
-		switch v := &p.v[f][pub]; v.kind {
-		case fixed:
-			return v.ans
-		case roundRobin:
-			ans := v.ans
-			i := v.cyc.next()
-			if v.multi != nil {
-				ans.Addrs = v.multi[i]
-			} else {
-				j := v.cyc.seq[i]
+		if v := p.v[f][pub]; v != nil {
+			ans := Answer{Action: v.action, TTL: p.ttl, Down: v.down, Addrs: v.addrs}
+			switch {
+			case v.cyc == nil:
+			case v.multi != nil:
+				ans.Addrs = v.multi[v.cyc.next()]
+			default:
+				j := v.cyc.seq[v.cyc.next()]
 				ans.Addrs = v.addrs[j : j+1 : j+1]
 			}
 			return ans
