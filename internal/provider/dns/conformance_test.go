@@ -216,8 +216,11 @@ func TestFastPathMatchesFullPath(t *testing.T) {
 	}
 	fast, full := New(), New()
 	cfg := Config{Zones: []Zone{{Name: "example.com"}}, DefaultTTL: 7}
-	fast.Update(cfg, services(), nil)
-	full.Update(cfg, services(), nil)
+	// The same services (service() orders members by map iteration), each
+	// server with its own round-robin state.
+	svcs := services()
+	fast.Update(cfg, svcs, nil)
+	full.Update(cfg, svcs, nil)
 	client := netip.MustParseAddr("198.51.100.7")
 	local := netip.MustParseAddr("192.0.2.53")
 	served := 0

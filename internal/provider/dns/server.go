@@ -4,17 +4,25 @@
 // GSLB services, answering A and AAAA queries through the shared answer engine
 // (internal/gslb) with the members' health from amko's own probes. It serves only
 // its zones (REFUSED elsewhere), never recurses, and answers SOA and NS at each
-// zone's apex and NXDOMAIN with the SOA for unknown names.
+// zone's apex and NXDOMAIN with the SOA for unknown names; empty non-terminals
+// get NODATA (RFC 8020), ANY one RRset (RFC 8482), zone transfers REFUSED.
 //
 // Updates replace an immutable snapshot atomically: a query reads one snapshot
-// from start to end, so it never sees half a change, and takes no lock: the
-// only state queries share is the engine's round-robin positions, which are
-// atomic counters over precomputed sequences.
+// from start to end, so it never sees half a change, and takes no lock. The
+// snapshot holds every service prepared (gslb.Prepared) with its round-robin
+// state, atomic positions in precomputed cycles, so memory is set by the
+// services served, not by the names queried.
+//
+// Queries are read from the wire and, for the common case (one A or AAAA
+// question for a served name), answered by writing the response bytes directly
+// (wire.go), with no allocation; anything else goes through miekg/dns (full).
+// UDP is read inline by a reader per SO_REUSEPORT socket, TCP by a goroutine
+// per connection with pipelining (listen.go).
 //
 // Exposed to the internet, it limits the UDP responses per client prefix
 // (rrl.go: when on, the one lock a query takes, one of 64 shards' held for a
-// table lookup), caps the simultaneous TCP connections, the queries per connection
-// and the time a connection may idle, and counts requests, responses and their
+// table lookup), caps the simultaneous TCP connections and the time a
+// connection may idle or last, and counts requests, responses and their
 // latency (metrics.go).
 package dns
 
