@@ -181,6 +181,10 @@ type result struct {
 	// dnsperf used during the run: a server well below 1 with dnsperf below
 	// 1 too lost its core to something else.
 	serverCPU, clientCPU float64
+	// What the two cores did besides: idle, interrupts (softirq carries
+	// loopback delivery) and steal (the hypervisor), as shares of the run,
+	// server core then client core.
+	idle, irq, steal [2]float64
 }
 
 func (r result) line() string {
@@ -188,9 +192,10 @@ func (r result) line() string {
 	if r.slowest < r.median/2 {
 		stall = fmt.Sprintf("  STALL: slowest second %.0f q/s, median second %.0f", r.slowest, r.median)
 	}
-	return fmt.Sprintf("round %d %-7s %7.0f q/s %5.1f µs/q  cpu server %3.0f%% dnsperf %3.0f%%  lost %d/%d  max %5.1f ms  p50 %.3f p99 %.3f ms  %d B  load %s → %s%s",
-		r.round, r.server, r.qps, float64(r.cost)/1e3, r.serverCPU*100, r.clientCPU*100, r.lost, r.sent, r.max*1e3,
-		r.p50*1e3, r.p99*1e3, r.size, r.loadBefore, r.loadAfter, stall)
+	return fmt.Sprintf("round %d %-7s %7.0f q/s %5.1f µs/q  cpu server %3.0f%% dnsperf %3.0f%%  idle %2.0f/%2.0f%% irq %2.0f/%2.0f%% steal %2.0f/%2.0f%%  lost %d/%d  max %5.1f ms  p50 %.3f p99 %.3f ms  %d B  load %s → %s%s",
+		r.round, r.server, r.qps, float64(r.cost)/1e3, r.serverCPU*100, r.clientCPU*100,
+		r.idle[0]*100, r.idle[1]*100, r.irq[0]*100, r.irq[1]*100, r.steal[0]*100, r.steal[1]*100,
+		r.lost, r.sent, r.max*1e3, r.p50*1e3, r.p99*1e3, r.size, r.loadBefore, r.loadAfter, stall)
 }
 
 // throughput starts s on the zone, checks its answers and runs dnsperf at it.
@@ -201,6 +206,7 @@ func (h *harness) throughput(s server, round int) (result, error) {
 	}
 	defer p.stop()
 	r := result{server: s.name, round: round, size: p.size, loadBefore: loadavg()}
+	cores0 := [2]coreTimes{readCore(h.serverCPU), readCore(h.clientCPU)}
 	cpu0, start := treeCPU(p.cmd.Process.Pid), time.Now()
 	out, client, err := h.runDNSPerf(p, h.names, h.seconds, 0)
 	if err != nil {
@@ -210,6 +216,9 @@ func (h *harness) throughput(s server, round int) (result, error) {
 	served := treeCPU(p.cmd.Process.Pid) - cpu0
 	r.serverCPU = float64(served) / float64(wall)
 	r.clientCPU = float64(client) / float64(wall)
+	for i, c := range []string{h.serverCPU, h.clientCPU} {
+		r.idle[i], r.irq[i], r.steal[i] = readCore(c).since(cores0[i])
+	}
 	r.loadAfter = loadavg()
 	if err := parseDNSPerf(out, &r); err != nil {
 		return result{}, fmt.Errorf("%s round %d: %w", s.name, round, err)
@@ -453,6 +462,44 @@ func (h *harness) pinned(ctx context.Context, cpu string, argv []string) *exec.C
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	return cmd
+}
+
+// coreTimes are one core's counters from /proc/stat, in ticks: user nice
+// system idle iowait irq softirq steal.
+type coreTimes [8]int64
+
+func readCore(cpu string) coreTimes {
+	var t coreTimes
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return t
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || f[0] != "cpu"+cpu {
+			continue
+		}
+		for i := range t {
+			t[i], _ = strconv.ParseInt(f[i+1], 10, 64)
+		}
+	}
+	return t
+}
+
+// since gives the shares of idle (with iowait), interrupts and steal between
+// before and t.
+func (t coreTimes) since(before coreTimes) (idle, irq, steal float64) {
+	var d coreTimes
+	var total int64
+	for i := range t {
+		d[i] = t[i] - before[i]
+		total += d[i]
+	}
+	if total <= 0 {
+		return 0, 0, 0
+	}
+	f := float64(total)
+	return float64(d[3]+d[4]) / f, float64(d[5]+d[6]) / f, float64(d[7]) / f
 }
 
 // treeCPU is the CPU time pid and its descendants have used (NSD serves from
