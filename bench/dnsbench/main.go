@@ -192,10 +192,10 @@ func (r result) line() string {
 	if r.slowest < r.median/2 {
 		stall = fmt.Sprintf("  STALL: slowest second %.0f q/s, median second %.0f", r.slowest, r.median)
 	}
-	return fmt.Sprintf("round %d %-7s %7.0f q/s %5.1f µs/q  cpu server %3.0f%% dnsperf %3.0f%%  idle %2.0f/%2.0f%% irq %2.0f/%2.0f%% steal %2.0f/%2.0f%%  lost %d/%d  max %5.1f ms  p50 %.3f p99 %.3f ms  %d B  load %s → %s%s",
+	return fmt.Sprintf("round %d %-7s %7.0f q/s %5.1f µs/q  cpu server %3.0f%% dnsperf %3.0f%%  idle %2.0f/%2.0f%% irq %2.0f/%2.0f%% steal %2.0f/%2.0f%%  lost %d/%d  slowest second %.0f  max %5.1f ms  p50 %.3f p99 %.3f ms  %d B  load %s → %s%s",
 		r.round, r.server, r.qps, float64(r.cost)/1e3, r.serverCPU*100, r.clientCPU*100,
 		r.idle[0]*100, r.idle[1]*100, r.irq[0]*100, r.irq[1]*100, r.steal[0]*100, r.steal[1]*100,
-		r.lost, r.sent, r.max*1e3, r.p50*1e3, r.p99*1e3, r.size, r.loadBefore, r.loadAfter, stall)
+		r.lost, r.sent, r.slowest, r.max*1e3, r.p50*1e3, r.p99*1e3, r.size, r.loadBefore, r.loadAfter, stall)
 }
 
 // throughput starts s on the zone, checks its answers and runs dnsperf at it.
