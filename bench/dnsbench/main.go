@@ -29,6 +29,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -55,6 +56,10 @@ func main() {
 }
 
 type harness struct {
+	// ctx ends at SIGINT or SIGTERM: the servers and dnsperf run in sessions
+	// of their own, out of reach of the terminal's signals, so the harness
+	// stops them itself.
+	ctx                             context.Context
 	names, rounds, seconds, clients int
 	order                           []string
 	serverCPU, clientCPU            string
@@ -109,6 +114,9 @@ func run() error {
 	if h.dnsperf, err = exec.LookPath("dnsperf"); err != nil {
 		return errors.New("dnsperf is not installed: apt-get install dnsperf")
 	}
+	var stop context.CancelFunc
+	h.ctx, stop = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if h.work, err = os.MkdirTemp("", "dnsbench-"); err != nil {
 		return err
 	}
@@ -294,7 +302,7 @@ func (h *harness) start(s server, names int) (*process, error) {
 		return nil, err
 	}
 	defer func() { _ = logf.Close() }()
-	cmd := h.pinned(context.Background(), h.serverCPU, argv)
+	cmd := h.pinned(h.ctx, h.serverCPU, argv)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
@@ -318,7 +326,12 @@ func (h *harness) start(s server, names int) (*process, error) {
 			p.stop()
 			return nil, fmt.Errorf("%s did not answer within 3 min: %w; log: %s", s.name, last, tailFile(logPath))
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-h.ctx.Done():
+			p.stop()
+			return nil, h.ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
@@ -434,12 +447,15 @@ func (h *harness) runDNSPerf(p *process, names, seconds, qps int) ([]byte, time.
 	if qps > 0 {
 		args = append(args, "-Q", strconv.Itoa(qps), "-v")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds)*time.Second+time.Minute)
+	ctx, cancel := context.WithTimeout(h.ctx, time.Duration(seconds)*time.Second+time.Minute)
 	defer cancel()
 	cmd := h.pinned(ctx, h.clientCPU, args)
 	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
 	_ = out.Close()
+	if h.ctx.Err() != nil {
+		return nil, 0, errors.New("interrupted")
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("dnsperf: %w: %s", err, tailFile(outPath))
 	}
@@ -461,6 +477,9 @@ func (h *harness) pinned(ctx context.Context, cpu string, argv []string) *exec.C
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// SIGTERM first: NSD stops its child processes on it, not on SIGKILL.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
 	return cmd
 }
 
