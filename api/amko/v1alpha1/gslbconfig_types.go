@@ -166,7 +166,8 @@ type DNSTCP struct {
 	// +kubebuilder:validation:Maximum=1000000
 	MaxConnections *int32 `json:"maxConnections,omitempty"`
 	// MaxQueriesPerConnection closes a connection after that many queries;
-	// default 100.
+	// default no limit (RFC 7766: a resolver may pipeline any number); a
+	// connection is closed 5 minutes after it opened in any case.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000
 	MaxQueriesPerConnection *int32 `json:"maxQueriesPerConnection,omitempty"`
