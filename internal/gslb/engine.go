@@ -45,6 +45,11 @@ type Answer struct {
 	Addrs  []netip.Addr
 	TTL    uint32
 	Down   bool // the service was DOWN and a down response was applied
+	// Scope is how many leading bits of the EDNS client subnet the answer
+	// depends on (RFC 7871 scope prefix length): the subnet's own length for
+	// geo and at most the hash mask for consistent hash, when the service uses
+	// the subnet; 0 when the answer is the same for every client.
+	Scope uint8
 }
 
 // UpFunc reports whether member m of pool p of s is operationally up.
@@ -180,6 +185,7 @@ func (e *Engine) Answer(s *Service, q Query, up UpFunc) Answer {
 		want = len(cands)
 	}
 	order := e.order(s, chosen, signature(sel), cands, q, want)
+	scope := ecsScope(s, &s.Pools[chosen], q)
 	addrs := make([]netip.Addr, 0, n)
 	for _, i := range order {
 		if len(addrs) == n {
@@ -190,7 +196,31 @@ func (e *Engine) Answer(s *Service, q Query, up UpFunc) Answer {
 			addrs = append(addrs, a)
 		}
 	}
-	return Answer{Action: ActionAnswer, Addrs: addrs, TTL: ttl}
+	return Answer{Action: ActionAnswer, Addrs: addrs, TTL: ttl, Scope: scope}
+}
+
+// ecsScope is the scope prefix length of an answer from pool: how much of the
+// query's client subnet the pool's algorithm read.
+func ecsScope(s *Service, pool *Pool, q Query) uint8 {
+	if !s.UseECS || !q.ECS.IsValid() {
+		return 0 // the subnet was not read: the answer holds for every client
+	}
+	bits := q.ECS.Bits()
+	switch pool.Algorithm {
+	case Geo:
+		// Geo reads the whole subnet to place it (and its hash fallback may
+		// read less, but which decides depends on the address).
+		return uint8(bits)
+	case ConsistentHash:
+		if a := q.ECS.Addr(); a.Is4() && pool.HashMask >= 1 && pool.HashMask <= 31 {
+			bits = min(bits, pool.HashMask)
+		} else if a.Is6() && pool.HashMask6 >= 1 && pool.HashMask6 <= 127 {
+			bits = min(bits, pool.HashMask6)
+		}
+		return uint8(bits)
+	default:
+		return 0 // round robin, preference: the same for every client
+	}
 }
 
 // level is the set of pools of one priority that have an eligible member,

@@ -4,7 +4,6 @@ package gslb
 
 import (
 	"slices"
-	"sync"
 	"sync/atomic"
 )
 
@@ -26,15 +25,17 @@ type rrState struct {
 	cur atomic.Pointer[rrEpoch]
 }
 
+// rrEpoch holds its cycles in a small copy-on-write slice: there are one or
+// two (one per address family) and a map per pool would cost kilobytes.
 type rrEpoch struct {
 	epoch  string
-	cycles sync.Map // subset signature → *cycle
-	count  atomic.Int32
+	cycles atomic.Pointer[[]*cycle]
 }
 
 // cycle is one full smooth weighted round robin sequence for some weights and
 // the position of the next pick.
 type cycle struct {
+	sig     string // the candidate subset it rotates over
 	weights []int64
 	seq     []int
 	pos     atomic.Uint64
@@ -45,7 +46,7 @@ type cycle struct {
 func (st *rrState) epochFor(epoch string) *rrEpoch {
 	for {
 		ep := st.cur.Load()
-		if ep != nil && ep.epoch == epoch && ep.count.Load() < maxCycles {
+		if ep != nil && ep.epoch == epoch && ep.count() < maxCycles {
 			return ep
 		}
 		if st.cur.CompareAndSwap(ep, &rrEpoch{epoch: epoch}) {
@@ -55,42 +56,55 @@ func (st *rrState) epochFor(epoch string) *rrEpoch {
 	}
 }
 
+func (ep *rrEpoch) count() int {
+	if cs := ep.cycles.Load(); cs != nil {
+		return len(*cs)
+	}
+	return 0
+}
+
 // cycleFor returns the epoch's cycle for subset sig with these weights.
 func (ep *rrEpoch) cycleFor(sig string, weights []int64) *cycle {
-	if v, ok := ep.cycles.Load(sig); ok {
-		if c := v.(*cycle); slices.Equal(c.weights, weights) {
-			return c
-		}
-	}
-	fresh := &cycle{weights: slices.Clone(weights), seq: smoothSequence(weights)}
+	var fresh *cycle
 	for {
-		v, loaded := ep.cycles.LoadOrStore(sig, fresh)
-		if !loaded {
-			ep.count.Add(1)
-			return fresh
+		old := ep.cycles.Load()
+		var cs []*cycle
+		if old != nil {
+			cs = *old
 		}
-		c := v.(*cycle)
-		if slices.Equal(c.weights, weights) {
-			return c
+		i := slices.IndexFunc(cs, func(c *cycle) bool { return c.sig == sig })
+		if i >= 0 && slices.Equal(cs[i].weights, weights) {
+			return cs[i]
 		}
-		// The weights changed (a service replaced without Reset): restart.
-		if ep.cycles.CompareAndSwap(sig, c, fresh) {
+		if fresh == nil {
+			fresh = &cycle{sig: sig, weights: slices.Clone(weights), seq: smoothSequence(weights)}
+		}
+		next := slices.Clone(cs)
+		if i >= 0 {
+			// The weights changed (a service replaced without Reset): restart.
+			next[i] = fresh
+		} else {
+			next = append(next, fresh)
+		}
+		if ep.cycles.CompareAndSwap(old, &next) {
 			return fresh
 		}
 	}
 }
 
-// sequence advances the cycle for subset sig by one pick and returns that
-// pick followed by the next distinct picks of the same sequence, n in total
-// (n ≤ len(weights)), without advancing the state further.
-func (st *rrState) sequence(epoch, sig string, weights []int64, n int) []int {
-	c := st.epochFor(epoch).cycleFor(sig, weights)
-	i := int((c.pos.Add(1) - 1) % uint64(len(c.seq)))
+// next advances the cycle by one pick and returns the position picked.
+func (c *cycle) next() int {
+	return int((c.pos.Add(1) - 1) % uint64(len(c.seq)))
+}
+
+// from returns the pick at position i followed by the next distinct picks of
+// the sequence, n in total (n ≤ len(weights)).
+func (c *cycle) from(i, n int) []int {
 	out := []int{c.seq[i]}
 	if n <= 1 {
 		return out
 	}
-	seen := make([]bool, len(weights))
+	seen := make([]bool, len(c.weights))
 	seen[out[0]] = true
 	// Every member appears within one full cycle.
 	for k := 1; k < len(c.seq) && len(out) < n; k++ {
@@ -100,6 +114,14 @@ func (st *rrState) sequence(epoch, sig string, weights []int64, n int) []int {
 		}
 	}
 	return out
+}
+
+// sequence advances the cycle for subset sig by one pick and returns that
+// pick followed by the next distinct picks of the same sequence, n in total
+// (n ≤ len(weights)), without advancing the state further.
+func (st *rrState) sequence(epoch, sig string, weights []int64, n int) []int {
+	c := st.epochFor(epoch).cycleFor(sig, weights)
+	return c.from(c.next(), n)
 }
 
 // smoothSequence is one full cycle of nginx's smooth weighted round robin:

@@ -333,7 +333,6 @@ func TestTCPQueriesPerConnectionAndIdleTimeout(t *testing.T) {
 		idleClosed bool
 	}{
 		{"query count", TCPLimits{MaxQueriesPerConnection: 3, IdleTimeout: time.Minute}, 3, false},
-		{"defaults", TCPLimits{}, DefaultTCPMaxQueriesPerConnection, false},
 		{"idle timeout", TCPLimits{MaxQueriesPerConnection: 100, IdleTimeout: 300 * time.Millisecond}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -504,4 +503,81 @@ func TestProviderLimits(t *testing.T) {
 		t.Fatalf("a second provider on the same registry: %v", err)
 	}
 	defer p2.Close()
+}
+
+// RFC 7766 §6.2.1: a connection carries any number of queries, here sent all
+// at once (pipelined) and answered in order, with no limit by default; the
+// connection's total time closes it even while it is busy.
+func TestTCPPipeliningAndTotalTime(t *testing.T) {
+	_, addr, m, _ := serveLimited(t, nil, TCPLimits{})
+	conn, err := dns.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 1000 // far beyond miekg/dns's 128 and the old default of 100
+	var batch []byte
+	for i := range n {
+		q := new(dns.Msg)
+		q.SetQuestion("www.example.com.", dns.TypeA)
+		q.Id = uint16(i)
+		b, err := q.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, byte(len(b)>>8), byte(len(b)))
+		batch = append(batch, b...)
+	}
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	go func() { _, _ = conn.Conn.Write(batch) }()
+	for i := range n {
+		resp, err := conn.ReadMsg()
+		if err != nil {
+			t.Fatalf("response %d of %d pipelined: %v", i+1, n, err)
+		}
+		if resp.Id != uint16(i) || len(resp.Answer) != 1 {
+			t.Fatalf("response %d: ID %d, %d answers", i, resp.Id, len(resp.Answer))
+		}
+	}
+	if err := tcpQuery(conn); err != nil {
+		t.Fatalf("the connection after %d queries: %v", n, err)
+	}
+	_ = conn.Close()
+	await.Eventually(t, "the connection's place given back", func() error {
+		if got := toFloat64(m.tcpConns); got != 0 {
+			return fmt.Errorf("amko_dns_tcp_connections = %v", got)
+		}
+		return nil
+	})
+
+	// A busy connection still ends at its total time.
+	_, addr, m, _ = serveLimited(t, nil, TCPLimits{IdleTimeout: time.Minute, MaxConnectionTime: 400 * time.Millisecond})
+	busy, err := dns.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	start := time.Now()
+	for {
+		err := tcpQuery(busy)
+		if err != nil {
+			if !isClosed(err) {
+				t.Fatalf("after %v: %v, want the connection closed", time.Since(start), err)
+			}
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("a connection with a total time of 400 ms still open after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond) // the client's pace between queries
+	}
+	if took := time.Since(start); took < 350*time.Millisecond {
+		t.Errorf("closed after %v, before its total time of 400 ms", took)
+	}
+	await.Eventually(t, "the busy connection's place given back", func() error {
+		if got := toFloat64(m.tcpConns); got != 0 {
+			return fmt.Errorf("amko_dns_tcp_connections = %v", got)
+		}
+		return nil
+	})
 }

@@ -42,7 +42,13 @@ var quiet = slog.New(slog.DiscardHandler)
 
 // roundRobinStates counts the engine's round-robin states of a service.
 func roundRobinStates(s *Server, name string) int {
-	return s.engine.States(name)
+	n := s.engine.States(name)
+	for _, p := range s.snap.Load().prepared {
+		if p.Service().Name == name {
+			n += p.RoundRobinStates()
+		}
+	}
+	return n
 }
 
 // The DNS backend goes through the plan like any other: what it observes is

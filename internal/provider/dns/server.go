@@ -20,15 +20,13 @@ package dns
 
 import (
 	"cmp"
-	"context"
-	"errors"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,10 +75,12 @@ type Server struct {
 	rrl     atomic.Pointer[rrl]
 	// The TCP limits, read live: by the listener at each connection and by
 	// each connection at each read.
-	tcpMaxConns, tcpMaxQueries, tcpIdle atomic.Int64
+	tcpMaxConns, tcpMaxQueries, tcpIdle, tcpTotal atomic.Int64
 }
 
 // TCPLimits bound the server's TCP connections; zero fields take the defaults.
+// A connection carries any number of queries, pipelined or not (RFC 7766
+// §6.2.1), answered in the order they came, until a limit closes it.
 type TCPLimits struct {
 	// MaxConnections caps the simultaneous connections; default 1000. A
 	// connection over it is closed at once (reset): waiting would hold its
@@ -88,18 +88,22 @@ type TCPLimits struct {
 	// or retries.
 	MaxConnections int
 	// MaxQueriesPerConnection closes a connection after that many queries;
-	// default 100.
+	// default 0: no limit.
 	MaxQueriesPerConnection int
 	// IdleTimeout closes a connection that sends no query for that long,
-	// including the first; default 10 s.
+	// including the first (which also has at most 5 s); default 10 s.
 	IdleTimeout time.Duration
+	// MaxConnectionTime closes a connection that long after it was accepted,
+	// whatever it does, once its current query is answered; default 5 min.
+	MaxConnectionTime time.Duration
 }
 
 // Default TCP limits.
 const (
 	DefaultTCPMaxConnections          = 1000
-	DefaultTCPMaxQueriesPerConnection = 100
+	DefaultTCPMaxQueriesPerConnection = 0 // no limit
 	DefaultTCPIdleTimeout             = 10 * time.Second
+	DefaultTCPMaxConnectionTime       = 5 * time.Minute
 )
 
 // SetTCPLimits applies TCP limits live: the cap to the next connections, the
@@ -108,6 +112,7 @@ func (s *Server) SetTCPLimits(l TCPLimits) {
 	s.tcpMaxConns.Store(int64(cmp.Or(max(l.MaxConnections, 0), DefaultTCPMaxConnections)))
 	s.tcpMaxQueries.Store(int64(cmp.Or(max(l.MaxQueriesPerConnection, 0), DefaultTCPMaxQueriesPerConnection)))
 	s.tcpIdle.Store(int64(cmp.Or(max(l.IdleTimeout, 0), DefaultTCPIdleTimeout)))
+	s.tcpTotal.Store(int64(cmp.Or(max(l.MaxConnectionTime, 0), DefaultTCPMaxConnectionTime)))
 }
 
 // SetRateLimit turns response rate limiting on with cfg, or off with nil; it
@@ -166,8 +171,14 @@ type cityRecord struct {
 
 // snapshot is everything one query reads; it is never modified once published.
 type snapshot struct {
-	zones   []zone // longest name first, so the first suffix match is the closest zone
-	table   *gslb.Table
+	zones []zone // longest name first, so the first suffix match is the closest zone
+	table *gslb.Table
+	// prepared[i] answers for table.Service(i); it holds the round-robin
+	// state, so state lives and dies with the snapshots that serve it.
+	prepared []*gslb.Prepared
+	// ents are the empty non-terminals: names (fully qualified, lower case)
+	// with served names below them and none of their own (RFC 8020).
+	ents    map[string]struct{}
 	up      gslb.UpFunc
 	serial  uint32
 	clients []ClientLocation // longest prefix first
@@ -175,8 +186,11 @@ type snapshot struct {
 
 type zone struct {
 	name     string // lower case, fully qualified
+	bare     string // name without the trailing dot ("" for the root)
 	soa      *dns.SOA
+	soaWire  []byte // the SOA record packed, for negative answers on the fast path
 	ns       []dns.RR
+	selfNS   string                          // "ns1.<zone>." when it is the default name server, else ""
 	requests [qtypeLabels]prometheus.Counter // the zone's label children, by query type
 }
 
@@ -211,7 +225,13 @@ func (s *Server) locate(a netip.Addr) (gslb.Location, bool) {
 }
 
 // Update publishes a new configuration and set of services; up reports member
-// health (nil: all up). Queries after it returns see the new state, whole.
+// health (nil: all up), read during Update: a change of health is published by
+// another Update. Queries after it returns see the new state, whole.
+//
+// Each service is prepared (gslb.Prepared) here rather than at its first
+// query: the snapshot's size is set by the services, not by the names asked
+// for. A service published again as the same *Service keeps its round-robin
+// positions; one that changed starts its cycles afresh.
 func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
 	old := s.snap.Load()
 	serial := uint32(time.Now().Unix())
@@ -228,29 +248,64 @@ func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
 	// Longest first: a query for a.b.example.com belongs to b.example.com when
 	// both zones are served.
 	slices.SortStableFunc(snap.zones, func(a, b zone) int { return len(b.name) - len(a.name) })
-	if cfg.DefaultTTL > 0 {
-		withTTL := make([]*gslb.Service, len(services))
-		for i, svc := range services {
-			withTTL[i] = svc
-			if svc.TTL == nil {
-				c := *svc
-				ttl := cfg.DefaultTTL
-				c.TTL = &ttl
-				withTTL[i] = &c
+	snap.table = gslb.NewTable(services)
+	snap.prepared = make([]*gslb.Prepared, snap.table.Len())
+	snap.ents = make(map[string]struct{})
+	for i := range snap.prepared {
+		svc := snap.table.Service(i)
+		var prev *gslb.Prepared
+		if len(svc.DomainNames) > 0 {
+			if j := old.table.Index(svc.DomainNames[0]); j >= 0 && old.prepared[j].Service() == svc {
+				prev = old.prepared[j]
 			}
 		}
-		services = withTTL
+		snap.prepared[i] = s.engine.Prepare(svc, up, cfg.DefaultTTL, prev)
+		for _, d := range svc.DomainNames {
+			snap.addENTs(dns.CanonicalName(d))
+		}
 	}
-	snap.table = gslb.NewTable(services)
 	s.snap.Store(snap)
 }
 
-// Reset forgets the round-robin state of a service that changed.
+// addENTs records the names between name and its zone as empty non-terminals.
+func (snap *snapshot) addENTs(name string) {
+	z := snap.zoneOf(name)
+	if z == nil {
+		return
+	}
+	for n := name; ; {
+		i := strings.IndexByte(n, '.')
+		if i < 0 || i == len(n)-1 {
+			return
+		}
+		n = n[i+1:]
+		if len(n) <= len(z.name) {
+			return
+		}
+		snap.ents[n] = struct{}{}
+	}
+}
+
+// Reset forgets the round-robin state of a service that changed (that the
+// engine holds: rotation between pools and the client-dependent algorithms'
+// fallbacks; a prepared service's own state goes with its snapshot).
 func (s *Server) Reset(service string) { s.engine.Reset(service) }
 
 // Forget forgets the round-robin state of the named services, removed or
 // replaced: state is kept only for what is served.
 func (s *Server) Forget(services map[string]bool) { s.engine.Forget(services) }
+
+// RoundRobinStates counts the round-robin states the server holds, in its
+// current snapshot and its engine: bounded by the services served.
+func (s *Server) RoundRobinStates() int {
+	snap := s.snap.Load()
+	n := 0
+	for _, p := range snap.prepared {
+		n += p.RoundRobinStates()
+		n += s.engine.States(p.Service().Name)
+	}
+	return n
+}
 
 func newZone(z Zone, serial uint32) zone {
 	name := dns.CanonicalName(z.Name)
@@ -262,15 +317,22 @@ func newZone(z Zone, serial uint32) zone {
 	if mbox == "" {
 		mbox = "hostmaster." + name
 	}
+	out := zone{name: name, bare: strings.TrimSuffix(name, ".")}
 	nss := z.Nameservers
 	if len(nss) == 0 {
-		nss = []string{"ns1." + name}
+		// The default name server is the server itself: it answers its own
+		// name with the address the query reached it on.
+		out.selfNS = dns.CanonicalName("ns1." + name)
+		nss = []string{out.selfNS}
 	}
-	out := zone{name: name}
 	out.soa = &dns.SOA{
 		Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
 		Ns:  dns.CanonicalName(nss[0]), Mbox: dns.CanonicalName(strings.ReplaceAll(mbox, "@", ".")),
 		Serial: serial, Refresh: 3600, Retry: 600, Expire: 604800, Minttl: ttl,
+	}
+	buf := make([]byte, dns.Len(out.soa))
+	if n, err := dns.PackRR(out.soa, buf, 0, nil, false); err == nil {
+		out.soaWire = buf[:n]
 	}
 	for _, ns := range nss {
 		out.ns = append(out.ns, &dns.NS{
@@ -285,159 +347,237 @@ func newZone(z Zone, serial uint32) zone {
 func (snap *snapshot) zoneOf(name string) *zone {
 	for i := range snap.zones {
 		z := &snap.zones[i]
-		if name == z.name || strings.HasSuffix(name, "."+z.name) {
+		if name == z.name || strings.HasSuffix(name, "."+z.name) || z.name == "." {
 			return z
 		}
 	}
 	return nil
 }
 
-// ServeDNS answers one message.
+// zoneOfBytes is zoneOf for a canonical name without its trailing dot.
+func (snap *snapshot) zoneOfBytes(name []byte) *zone {
+	for i := range snap.zones {
+		z := &snap.zones[i]
+		b := z.bare
+		if b == "" || string(name) == b ||
+			(len(name) > len(b) && name[len(name)-len(b)-1] == '.' && string(name[len(name)-len(b):]) == b) {
+			return z
+		}
+	}
+	return nil
+}
+
+// ServeDNS answers one message given as a dns.Msg (tests, in-process
+// benchmarks): it is packed and answered as the listeners answer bytes.
 func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	msg, err := req.Pack()
+	if err != nil {
+		return
+	}
+	tcp := w.RemoteAddr().Network() != "udp"
+	resp := s.handle(msg, remoteAddr(w.RemoteAddr()), remoteAddr(w.LocalAddr()), tcp, make([]byte, 0, 512), make([]byte, 0, 256))
+	if resp != nil {
+		_, _ = w.Write(resp)
+	}
+}
+
+// handle answers the message msg from client, received on local over TCP or
+// UDP; the response is appended to out[:0], nil when none is sent. It counts
+// the request, the response and the time taken. scratch holds the query name
+// (a reader's own, so that nothing is allocated per query).
+func (s *Server) handle(msg []byte, client, local netip.Addr, tcp bool, out, scratch []byte) []byte {
 	start := time.Now()
-	ra := w.RemoteAddr()
-	tcp := ra.Network() != "udp"
-	client := remoteAddr(ra)
-	resp := s.answer(req, client, tcp)
+	var q rawQuery
+	if !parseQuery(msg, &q, scratch) || q.flags&flagQR != 0 {
+		return nil // too short to reply to, or a response: replying could loop or amplify
+	}
+	snap := s.snap.Load()
+	resp, handled := s.fast(&q, snap, client, tcp, out)
+	rcode := dns.RcodeSuccess
+	if !handled {
+		resp, rcode = s.full(msg, &q, snap, client, local, tcp, out)
+	}
 	if resp == nil {
-		return // a down response of NONE: no answer at all, as the Avi DNS service does
+		return nil // a down response of NONE: no answer at all, as the Avi DNS service does
 	}
 	m := s.metrics
 	if r := s.rrl.Load(); r != nil && !tcp {
 		switch r.check(client) {
 		case rrlDrop:
 			m.rrlDropped.Inc()
-			return
+			return nil
 		case rrlSlip:
 			m.rrlSlipped.Inc()
-			resp = slipped(req)
+			resp = slipped(&q, resp)
+			rcode = int(resp[3] & 0xf)
 		}
 	}
-	_ = w.WriteMsg(resp)
-	m.response(resp.Rcode)
+	m.response(rcode)
 	if tcp {
 		m.tcp.Observe(time.Since(start).Seconds())
 	} else {
 		m.udp.Observe(time.Since(start).Seconds())
 	}
-}
-
-// slipped is the response over the rate limit that is sent: truncated, with no
-// records, so that a real resolver retries over TCP.
-func slipped(req *dns.Msg) *dns.Msg {
-	resp := new(dns.Msg)
-	resp.SetReply(req)
-	resp.RecursionAvailable = false
-	resp.Truncated = true
 	return resp
 }
 
+// slipped turns a response over the rate limit into the one that is sent:
+// truncated, with no records, so that a real resolver retries over TCP.
+func slipped(q *rawQuery, resp []byte) []byte {
+	flags := binary.BigEndian.Uint16(resp[2:])
+	out := header(resp[:0], q, flags&(flagAA|0xf)|flagTC, 0, 0, 0)
+	if q.question == nil {
+		out[5] = 0
+		return out
+	}
+	return append(out, q.question...)
+}
+
+// full answers any message through a full unpack and pack: what the fast path
+// leaves (other types, other names, errors, truncation).
+func (s *Server) full(msg []byte, q *rawQuery, snap *snapshot, client, local netip.Addr, tcp bool, out []byte) ([]byte, int) {
+	req := new(dns.Msg)
+	if err := req.Unpack(msg); err != nil {
+		s.metrics.refused[qtypeLabels-1].Inc()
+		return formErr(q, out), dns.RcodeFormatError
+	}
+	resp := s.answer(req, q, snap, client, local, tcp)
+	if resp == nil {
+		return nil, 0
+	}
+	b, err := resp.PackBuffer(out[:cap(out)])
+	if err != nil {
+		return nil, 0
+	}
+	return b, resp.Rcode
+}
+
 // answer builds the response to req from client and counts the request; nil
-// means no response.
-func (s *Server) answer(req *dns.Msg, client netip.Addr, tcp bool) *dns.Msg {
+// means no response. q is what the wire reader saw of req.
+func (s *Server) answer(req *dns.Msg, q *rawQuery, snap *snapshot, client, local netip.Addr, tcp bool) *dns.Msg {
 	resp := new(dns.Msg)
 	if req.Opcode != dns.OpcodeQuery {
 		s.metrics.refused[qtypeLabels-1].Inc()
 		resp.SetRcode(req, dns.RcodeNotImplemented)
 		return resp
 	}
-	if len(req.Question) != 1 || req.Response {
+	if len(req.Question) != 1 || q.opts > 1 || q.ecsBad {
+		// Two OPT records (RFC 6891 §6.1.1) or a malformed client subnet
+		// (RFC 7871 §6): FORMERR, with no OPT since the query's is in doubt.
 		s.metrics.refused[qtypeLabels-1].Inc()
 		resp.SetRcode(req, dns.RcodeFormatError)
+		resp.Extra = nil
 		return resp
 	}
 	resp.SetReply(req)
 	resp.RecursionAvailable = false
 	opt := req.IsEdns0()
 	size := uint16(dns.MinMsgSize)
-	var ecs netip.Prefix
 	if opt != nil {
 		if opt.Version() != 0 {
 			s.metrics.refused[qtypeLabels-1].Inc()
 			resp.SetRcode(req, dns.RcodeBadVers)
-			resp.SetEdns0(1232, false)
+			resp.SetEdns0(ednsSize, false)
 			return resp
 		}
 		size = max(min(opt.UDPSize(), 4096), dns.MinMsgSize)
-		ecs = clientSubnet(opt)
 	}
+	ecs := q.ecs
+	var scope uint8
 
-	snap := s.snap.Load()
-	q := req.Question[0]
-	name := strings.ToLower(dns.Fqdn(q.Name))
+	qq := req.Question[0]
+	name := strings.ToLower(dns.Fqdn(qq.Name))
 	z := snap.zoneOf(name)
-	if z == nil || q.Qclass != dns.ClassINET {
-		s.metrics.refused[qtypeIndex(q.Qtype)].Inc()
+	if z == nil || qq.Qclass != dns.ClassINET {
+		s.metrics.refused[qtypeIndex(qq.Qtype)].Inc()
 		resp.SetRcode(req, dns.RcodeRefused)
-		return finish(resp, req, size, tcp, ecs)
+		return finish(resp, req, size, tcp, ecs, 0)
 	}
-	z.requests[qtypeIndex(q.Qtype)].Inc()
+	z.requests[qtypeIndex(qq.Qtype)].Inc()
+	if qq.Qtype == dns.TypeAXFR || qq.Qtype == dns.TypeIXFR {
+		// No zone transfers: the zone is synthesised per query.
+		resp.SetRcode(req, dns.RcodeRefused)
+		return finish(resp, req, size, tcp, ecs, 0)
+	}
 	resp.Authoritative = true
 
-	svc := snap.table.Lookup(name)
+	idx := snap.table.Index(name)
 	switch {
-	case svc != nil && (q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA):
-		ans := s.engine.Answer(svc, gslb.Query{Name: name, Type: gslb.QType(q.Qtype), Client: client, ECS: ecs}, snap.up)
+	case idx >= 0 && (qq.Qtype == dns.TypeA || qq.Qtype == dns.TypeAAAA || qq.Qtype == dns.TypeANY):
+		p := snap.prepared[idx]
+		gq := gslb.Query{Name: name, Type: gslb.QType(qq.Qtype), Client: client, ECS: ecs}
+		if qq.Qtype == dns.TypeANY {
+			// RFC 8482 §4.2: one RRset, as Knot answers ANY: the addresses an
+			// A query would get, else those of an AAAA query.
+			gq.Type = gslb.QTypeA
+		}
+		ans := p.Answer(gq)
+		if qq.Qtype == dns.TypeANY && ans.Action == gslb.ActionAnswer && len(ans.Addrs) == 0 {
+			gq.Type = gslb.QTypeAAAA
+			ans = p.Answer(gq)
+		}
 		switch ans.Action {
 		case gslb.ActionDrop:
 			return nil
 		case gslb.ActionNoData:
 			resp.Ns = append(resp.Ns, z.soa)
 		default:
+			scope = ans.Scope
 			for _, a := range ans.Addrs {
-				resp.Answer = append(resp.Answer, addressRR(q.Name, a, ans.TTL))
+				resp.Answer = append(resp.Answer, addressRR(qq.Name, a, ans.TTL))
 			}
 			if len(resp.Answer) == 0 {
 				resp.Ns = append(resp.Ns, z.soa)
 			}
 		}
-	case name == z.name && q.Qtype == dns.TypeSOA:
-		resp.Answer = append(resp.Answer, z.soa)
-	case name == z.name && q.Qtype == dns.TypeNS:
+	case name == z.name && (qq.Qtype == dns.TypeSOA || qq.Qtype == dns.TypeANY):
+		resp.Answer = append(resp.Answer, z.soa) // ANY: the SOA alone (RFC 8482)
+	case name == z.name && qq.Qtype == dns.TypeNS:
 		resp.Answer = append(resp.Answer, z.ns...)
-	case svc != nil || name == z.name:
+	case idx < 0 && name == z.selfNS:
+		// The default name server is this server: its address is the one the
+		// query reached.
+		a := local.Unmap()
+		if a.IsValid() && !a.IsUnspecified() && (qq.Qtype == dns.TypeANY ||
+			(qq.Qtype == dns.TypeA && a.Is4()) || (qq.Qtype == dns.TypeAAAA && a.Is6())) {
+			resp.Answer = append(resp.Answer, addressRR(qq.Name, a, 3600))
+		} else {
+			resp.Ns = append(resp.Ns, z.soa)
+		}
+	case idx >= 0 || name == z.name || isENT(snap, name):
 		resp.Ns = append(resp.Ns, z.soa) // the name exists, the type does not: NODATA
 	default:
 		resp.SetRcode(req, dns.RcodeNameError)
 		resp.Ns = append(resp.Ns, z.soa)
 	}
-	return finish(resp, req, size, tcp, ecs)
+	return finish(resp, req, size, tcp, ecs, scope)
 }
 
-// finish adds EDNS0 to a response to an EDNS0 query and truncates a UDP answer
-// that does not fit, so the client retries over TCP.
-func finish(resp, req *dns.Msg, size uint16, tcp bool, ecs netip.Prefix) *dns.Msg {
+func isENT(snap *snapshot, name string) bool {
+	_, ok := snap.ents[name]
+	return ok
+}
+
+// finish adds EDNS0 to a response to an EDNS0 query, with the client subnet
+// and the scope the answer has, and truncates a UDP answer that does not fit,
+// so the client retries over TCP.
+func finish(resp, req *dns.Msg, size uint16, tcp bool, ecs netip.Prefix, scope uint8) *dns.Msg {
 	if opt := req.IsEdns0(); opt != nil {
-		resp.SetEdns0(1232, opt.Do())
+		resp.SetEdns0(ednsSize, opt.Do())
 		if ecs.IsValid() {
-			// Answers depend on the subnet at the precision it was given (RFC 7871).
 			family := uint16(1)
 			if ecs.Addr().Is6() {
 				family = 2
 			}
 			out := resp.IsEdns0()
 			out.Option = append(out.Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family,
-				SourceNetmask: uint8(ecs.Bits()), SourceScope: uint8(ecs.Bits()), Address: ecs.Addr().AsSlice()})
+				SourceNetmask: uint8(ecs.Bits()), SourceScope: scope, Address: ecs.Addr().AsSlice()})
 		}
 	}
 	if !tcp {
 		resp.Truncate(int(size))
 	}
 	return resp
-}
-
-// clientSubnet reads the EDNS client subnet option.
-func clientSubnet(opt *dns.OPT) netip.Prefix {
-	for _, o := range opt.Option {
-		if e, ok := o.(*dns.EDNS0_SUBNET); ok {
-			if a, ok := netip.AddrFromSlice(e.Address); ok {
-				if p, err := a.Unmap().Prefix(int(e.SourceNetmask)); err == nil {
-					return p
-				}
-			}
-		}
-	}
-	return netip.Prefix{}
 }
 
 func addressRR(name string, a netip.Addr, ttl uint32) dns.RR {
@@ -457,144 +597,4 @@ func remoteAddr(a net.Addr) netip.Addr {
 	}
 	addr, _ := netip.AddrFromSlice(ip)
 	return addr.Unmap()
-}
-
-// Listener serves a Server over UDP and TCP on one address.
-type Listener struct {
-	// Addr is the bound address (with the port chosen when it was 0).
-	Addr    string
-	servers []*dns.Server
-	wg      sync.WaitGroup
-}
-
-// Listen binds addr over UDP and TCP (TCP on the port UDP got) and serves s
-// until Close.
-func (s *Server) Listen(addr string) (*Listener, error) {
-	pc, l, err := ListenBoth(addr)
-	if err != nil {
-		return nil, err
-	}
-	// The TCP limits are applied here rather than by dns.Server's fields,
-	// which it reads unsynchronised, so that they change live: the listener
-	// caps the connections, and each connection's reader counts its queries
-	// and sets its idle timeout. MaxTCPQueries -1 leaves the count to it.
-	ln := &Listener{Addr: pc.LocalAddr().String(), servers: []*dns.Server{
-		{PacketConn: pc, Handler: s},
-		{Listener: &limitListener{Listener: l, s: s}, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
-			MaxTCPQueries: -1, DecorateReader: func(r dns.Reader) dns.Reader { return &tcpReader{Reader: r, s: s} }},
-	}}
-	var started sync.WaitGroup
-	for _, srv := range ln.servers {
-		started.Add(1)
-		ln.wg.Add(1)
-		srv.NotifyStartedFunc = started.Done
-		go func() {
-			defer ln.wg.Done()
-			_ = srv.ActivateAndServe()
-		}()
-	}
-	started.Wait()
-	return ln, nil
-}
-
-// ListenBoth binds addr over UDP and TCP on one port, as a DNS server needs.
-// With port 0 the port UDP got may be taken over TCP by someone else: then it
-// tries other ports.
-func ListenBoth(addr string) (net.PacketConn, net.Listener, error) {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dns: listen address %s: %w", addr, err)
-	}
-	for attempt := 0; ; attempt++ {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("dns: listening on udp %s: %w", addr, err)
-		}
-		l, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, l, nil
-		}
-		_ = pc.Close()
-		if port != "0" || attempt == 20 {
-			return nil, nil, fmt.Errorf("dns: listening on tcp %s: %w", pc.LocalAddr(), err)
-		}
-	}
-}
-
-// Close stops serving and waits for the servers to end.
-func (l *Listener) Close() error {
-	var errs []error
-	for _, srv := range l.servers {
-		if err := srv.ShutdownContext(context.Background()); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	l.wg.Wait()
-	return errors.Join(errs...)
-}
-
-// limitListener closes at once the connections over the server's cap.
-type limitListener struct {
-	net.Listener
-	s    *Server
-	open atomic.Int64
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if l.open.Add(1) > l.s.tcpMaxConns.Load() {
-			l.open.Add(-1)
-			l.s.metrics.tcpRefused.Inc()
-			if tc, ok := c.(*net.TCPConn); ok {
-				_ = tc.SetLinger(0) // a reset: nothing left in TIME_WAIT
-			}
-			_ = c.Close()
-			continue
-		}
-		l.s.metrics.tcpConns.Inc()
-		return &limitConn{Conn: c, l: l}, nil
-	}
-}
-
-// limitConn gives its place back when closed, once.
-type limitConn struct {
-	net.Conn
-	l    *limitListener
-	once sync.Once
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(func() {
-		c.l.open.Add(-1)
-		c.l.s.metrics.tcpConns.Dec()
-	})
-	return err
-}
-
-// errQueryLimit ends a connection that had its queries.
-var errQueryLimit = errors.New("dns: the connection had its maximum of queries")
-
-// tcpReader reads one TCP connection's queries: at most the server's maximum,
-// each within the idle timeout.
-type tcpReader struct {
-	dns.Reader
-	s       *Server
-	queries int64
-}
-
-func (r *tcpReader) ReadTCP(conn net.Conn, timeout time.Duration) ([]byte, error) {
-	if r.queries >= r.s.tcpMaxQueries.Load() {
-		return nil, errQueryLimit
-	}
-	idle := time.Duration(r.s.tcpIdle.Load())
-	if r.queries == 0 {
-		idle = min(idle, timeout) // the first query: within the read timeout too
-	}
-	r.queries++
-	return r.Reader.ReadTCP(conn, idle)
 }

@@ -215,6 +215,8 @@ func TestHealthAndDownResponses(t *testing.T) {
 		down[ip] = true
 	}
 	mu.Unlock()
+	// Health is read when published, as the provider publishes each change.
+	s.Update(Config{Zones: []Zone{{Name: "example.com"}}, DefaultTTL: 5}, svcs, up)
 	for range 4 {
 		resp := query(t, addr, "udp", "a.example.com.", dns.TypeA)
 		if a := resp.Answer[0].(*dns.A); a.A.String() != "10.3.0.2" || a.Hdr.Ttl != 5 {
@@ -262,7 +264,7 @@ func TestAtomicUpdates(t *testing.T) {
 	req := new(dns.Msg)
 	req.SetQuestion("flip.example.com.", dns.TypeA)
 	for range 2000 {
-		resp := s.answer(req, netip.MustParseAddr("192.0.2.1"), true)
+		resp := exchange(t, s, req, netip.MustParseAddr("192.0.2.1"), true)
 		if len(resp.Answer) != 2 {
 			t.Fatalf("answer %v", resp.Answer)
 		}
@@ -277,7 +279,7 @@ func TestAtomicUpdates(t *testing.T) {
 }
 
 // FuzzServeDNS feeds arbitrary messages to the handler: it must never panic and
-// must answer every well-formed query with a message that packs.
+// every response must be a well-formed message with the query's ID.
 func FuzzServeDNS(f *testing.F) {
 	s := New()
 	s.Update(Config{Zones: []Zone{{Name: "example.com"}}},
@@ -293,16 +295,18 @@ func FuzzServeDNS(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		req := new(dns.Msg)
-		if err := req.Unpack(data); err != nil {
-			return
-		}
-		resp := s.answer(req, netip.MustParseAddr("192.0.2.1"), false)
-		if resp == nil {
-			return
-		}
-		if _, err := resp.Pack(); err != nil {
-			t.Fatalf("the response does not pack: %v\n%v", err, resp)
+		for _, tcp := range []bool{false, true} {
+			out := s.handle(data, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.53"), tcp, nil, nil)
+			if out == nil {
+				continue
+			}
+			resp := new(dns.Msg)
+			if err := resp.Unpack(out); err != nil {
+				t.Fatalf("the response does not unpack: %v\n%x", err, out)
+			}
+			if len(data) >= 2 && resp.Id != uint16(data[0])<<8|uint16(data[1]) {
+				t.Fatalf("response ID %d for query %x", resp.Id, data[:2])
+			}
 		}
 	})
 }
@@ -332,7 +336,7 @@ func TestGeo(t *testing.T) {
 	req.SetQuestion("geo.example.com.", dns.TypeA)
 	for client, want := range map[string]string{"192.0.2.10": "10.7.0.1", "192.0.2.200": "10.7.0.2"} {
 		for range 3 {
-			resp := s.answer(req, netip.MustParseAddr(client), true)
+			resp := exchange(t, s, req, netip.MustParseAddr(client), true)
 			if got := resp.Answer[0].(*dns.A).A.String(); got != want {
 				t.Errorf("client %s got %s, want the nearest %s", client, got, want)
 			}
@@ -340,7 +344,7 @@ func TestGeo(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for range 4 {
-		resp := s.answer(req, netip.MustParseAddr("203.0.113.7"), true)
+		resp := exchange(t, s, req, netip.MustParseAddr("203.0.113.7"), true)
 		seen[resp.Answer[0].(*dns.A).A.String()] = true
 	}
 	if len(seen) != 2 {
@@ -380,7 +384,7 @@ func TestGeoDatabase(t *testing.T) {
 	req := new(dns.Msg)
 	req.SetQuestion("geo.example.com.", dns.TypeA)
 	for range 3 {
-		if got := s.answer(req, netip.MustParseAddr("198.51.100.9"), true).Answer[0].(*dns.A).A.String(); got != "10.7.0.2" {
+		if got := exchange(t, s, req, netip.MustParseAddr("198.51.100.9"), true).Answer[0].(*dns.A).A.String(); got != "10.7.0.2" {
 			t.Errorf("a client the database places in Tokyo got %s, want 10.7.0.2", got)
 		}
 	}
@@ -392,7 +396,7 @@ func TestGeoDatabase(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for range 4 {
-		seen[s.answer(req, netip.MustParseAddr("198.51.100.9"), true).Answer[0].(*dns.A).A.String()] = true
+		seen[exchange(t, s, req, netip.MustParseAddr("198.51.100.9"), true).Answer[0].(*dns.A).A.String()] = true
 	}
 	if len(seen) != 2 {
 		t.Errorf("without the database the client is unplaced: %v, want the fallback over both", seen)
@@ -419,4 +423,28 @@ func TestListenNeedsBothProtocols(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// exchange answers req as the listeners do (packed, through the wire handler)
+// and returns the response unpacked, nil when there is none.
+func exchange(t testing.TB, s *Server, req *dns.Msg, client netip.Addr, tcp bool) *dns.Msg {
+	t.Helper()
+	msg, err := req.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exchangeBytes(t, s, msg, client, tcp)
+}
+
+func exchangeBytes(t testing.TB, s *Server, msg []byte, client netip.Addr, tcp bool) *dns.Msg {
+	t.Helper()
+	out := s.handle(msg, client, netip.MustParseAddr("192.0.2.53"), tcp, nil, nil)
+	if out == nil {
+		return nil
+	}
+	resp := new(dns.Msg)
+	if err := resp.Unpack(out); err != nil {
+		t.Fatalf("response does not unpack: %v", err)
+	}
+	return resp
 }
