@@ -8,7 +8,7 @@ ROOT := $(CURDIR)
 K8S_BIN := $(ROOT)/hack/k8s/bin
 
 .PHONY: all build generate test test-tools lint k8s-bin demo demo-avi helm image clean \
-	release-tools linux-binaries chart-package chart-repo release release-registry
+	release-tools linux-binaries chart-package chart-repo release release-registry bench-dns
 
 all: build
 
@@ -60,6 +60,21 @@ test: k8s-bin lint test-tools
 ## helm: helm, pinned in hack/helm/go.mod, into bin/
 helm:
 	$(GO) -C hack/helm build -o $(ROOT)/bin/helm helm.sh/helm/v3/cmd/helm
+
+## bench-dns: amko's DNS server beside NSD, Knot and CoreDNS on one zone, each
+## pinned to core 0 with dnsperf on core 1, interleaved; medians and ratios to
+## NSD (bench/README.md). NAMES=100000 for a large zone, ROUNDS=5 for more
+## rounds, BENCH_DNS_FLAGS for the rest (bin/dnsbench -h). Installs nsd, knot
+## and dnsperf (Debian) when absent; CoreDNS is built from hack/coredns.
+NAMES ?= 1000
+ROUNDS ?= 3
+BENCH_DNS_FLAGS ?=
+bench-dns:
+	@command -v nsd >/dev/null && command -v knotd >/dev/null && command -v dnsperf >/dev/null || \
+		{ apt-get install -y nsd knot dnsperf || { apt-get update && apt-get install -y nsd knot dnsperf; }; }
+	$(GO) -C hack/coredns build -o $(ROOT)/bin/coredns .
+	$(GO) build -o bin/dnsbench ./bench/dnsbench
+	bin/dnsbench -names $(NAMES) -rounds $(ROUNDS) -coredns bin/coredns $(BENCH_DNS_FLAGS)
 
 ## The release: amko's image (built without a container engine) and its chart,
 ## pushed to an OCI registry. hack/release is its own module, like hack/helm, so
