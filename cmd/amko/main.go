@@ -35,6 +35,7 @@ import (
 	"github.com/amko-project/amko/api"
 	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/internal/plan"
+	"github.com/amko-project/amko/internal/provider/avi"
 	"github.com/amko-project/amko/internal/provider/providers"
 	"github.com/amko-project/amko/internal/statusreport"
 )
@@ -83,8 +84,13 @@ func run(ctx context.Context, args []string, given *listeners) error {
 		"how long a pass that would delete more than --deletion-threshold of amko's GSLB services waits, so that a typo can be fixed first; 0 disables")
 	deletionThreshold := fs.Float64("deletion-threshold", plan.DefaultDeletionThreshold,
 		"fraction of amko's GSLB services above which a pass's deletions wait --deletion-window")
+	concurrency := fs.Int("controller-concurrency", avi.DefaultConcurrency,
+		"how many writes go to the Avi Controller at once, each stage of a plan in turn (1: one at a time, as AMKO)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *concurrency < 1 {
+		return fmt.Errorf("--controller-concurrency %d: want at least 1", *concurrency)
 	}
 	if *deletionThreshold <= 0 || *deletionThreshold > 1 {
 		return fmt.Errorf("--deletion-threshold %v: want a fraction in (0, 1]", *deletionThreshold)
@@ -135,7 +141,7 @@ func run(ctx context.Context, args []string, given *listeners) error {
 		Config: cfg, Scheme: scheme, Log: log, MembersKubeconfig: members,
 		Resync: *resync, Metrics: operator.NewMetrics(reg), LogLevel: level, NoHostRuleFederation: *noGHRFederation,
 		Standby: *leaderElect, Providers: providers.Build,
-		DeletionWindow: window, DeletionThreshold: *deletionThreshold,
+		DeletionWindow: window, DeletionThreshold: *deletionThreshold, ControllerConcurrency: *concurrency,
 	})
 	if err != nil {
 		return err

@@ -101,6 +101,7 @@ type Server struct {
 	opts     Options
 	registry *schema.Registry
 	engine   *gslb.Engine
+	refs     map[string][]schema.RefField // refFields by kind
 
 	mu         sync.Mutex // guards everything below
 	version    schema.Version
@@ -113,7 +114,10 @@ type Server struct {
 	health     map[string]bool // member IP or vs_uuid → up
 	dns        *dnsState
 	dnsVersion uint64 // store.version dns was built from
-	locations  map[netip.Prefix]gslb.Location
+	// dnsReset names the GSLB services written since dns was built, whose
+	// round-robin state the engine forgets before the next answer.
+	dnsReset  map[string]bool
+	locations map[netip.Prefix]gslb.Location
 
 	cert atomic.Pointer[tls.Certificate] // served by Start's server
 }
@@ -165,6 +169,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts:      opts,
 		registry:  registry,
+		refs:      refFieldsOf(registry),
+		dnsReset:  map[string]bool{},
 		version:   version,
 		sessions:  map[string]*session{},
 		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -180,7 +186,7 @@ func New(opts Options) (*Server, error) {
 		s.SetCertificate(defaultTLS.cert)
 	}
 	s.engine = gslb.NewEngine(gslb.Options{Locate: s.locate})
-	s.store = newStore(opts.DeterministicUUIDs)
+	s.store = newStore(opts.DeterministicUUIDs, s.objectRefs)
 	if err := s.seed(!opts.NoSeed); err != nil {
 		return nil, fmt.Errorf("avisim: seeding: %w", err)
 	}

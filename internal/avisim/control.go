@@ -75,7 +75,7 @@ func (s *Server) ClearJournal() {
 func (s *Server) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.store = newStore(s.opts.DeterministicUUIDs)
+	s.store = newStore(s.opts.DeterministicUUIDs, s.objectRefs)
 	s.sessions = map[string]*session{}
 	s.journal = nil
 	s.faults = nil
@@ -253,7 +253,7 @@ func (s *Server) Restore(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("avisim: snapshot: %w", err)
 	}
-	st := newStore(s.opts.DeterministicUUIDs)
+	st := newStore(s.opts.DeterministicUUIDs, s.objectRefs)
 	for _, o := range snap.Objects {
 		if s.registry.Kind(o.Kind) == nil || o.UUID == "" || o.Data == nil {
 			return fmt.Errorf("avisim: snapshot: invalid object %q/%q", o.Kind, o.UUID)

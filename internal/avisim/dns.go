@@ -79,6 +79,8 @@ func (s *Server) dnsView() *dnsState {
 	if s.dns != nil && s.dnsVersion == s.store.version {
 		return s.dns
 	}
+	s.engine.Forget(s.dnsReset)
+	clear(s.dnsReset)
 	st := &dnsState{sites: map[string]bool{}}
 	var services []*gslb.Service
 	for _, o := range s.store.list("gslbservice") {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,15 +106,46 @@ func (s *Server) render(o *object, req *request, names bool) map[string]any {
 }
 
 // refFields are the kind's reference fields other than tenant_ref, which the
-// store keeps as the object's tenant.
+// store keeps as the object's tenant. Computed once per kind in New.
 func (s *Server) refFields(kind *schema.Kind) []schema.RefField {
-	var out []schema.RefField
-	for _, rf := range kind.RefFields() {
-		if rf.Path != "tenant_ref" {
-			out = append(out, rf)
+	return s.refs[kind.Name]
+}
+
+// refFieldsOf computes what refFields returns for every kind of the registry.
+func refFieldsOf(registry *schema.Registry) map[string][]schema.RefField {
+	out := map[string][]schema.RefField{}
+	for _, kind := range registry.Kinds() {
+		var refs []schema.RefField
+		for _, rf := range kind.RefFields() {
+			if rf.Path != "tenant_ref" {
+				refs = append(refs, rf)
+			}
 		}
+		out[kind.Name] = refs
 	}
 	return out
+}
+
+// objectRefs lists the stored references o holds, its tenant's included, for
+// the store's reference index.
+func (s *Server) objectRefs(o *object) []string {
+	var refs []string
+	if o.Tenant != "" {
+		refs = append(refs, refPath("tenant", o.Tenant))
+	}
+	kind := s.registry.Kind(o.Kind)
+	if kind == nil {
+		return refs
+	}
+	for _, rf := range s.refFields(kind) {
+		_ = visit(o.Data, rf.Path, rf.List, func(v any) (any, error) {
+			if ref, ok := v.(string); ok && !slices.Contains(refs, ref) {
+				refs = append(refs, ref)
+			}
+			return v, nil
+		})
+	}
+	return refs
 }
 
 func (s *Server) getCluster(req *request) {
@@ -227,21 +259,10 @@ func (s *Server) fieldEquals(kind *schema.Kind, o *object, param, want string) b
 	return fmt.Sprint(v) == want
 }
 
-// refersTo reports whether o holds the stored reference ref.
+// refersTo reports whether o holds the stored reference ref (its tenant's
+// included), by the store's reference index.
 func (s *Server) refersTo(o *object, ref string) bool {
-	if k, id, _ := parseRefPath(ref); k == "tenant" && o.Tenant == id {
-		return true
-	}
-	found := false
-	for _, rf := range s.refFields(s.registry.Kind(o.Kind)) {
-		_ = visit(o.Data, rf.Path, rf.List, func(v any) (any, error) {
-			if v == ref {
-				found = true
-			}
-			return v, nil
-		})
-	}
-	return found
+	return s.store.holds(o, ref)
 }
 
 // decode parses a JSON request body keeping numbers exact.
@@ -502,10 +523,9 @@ func (s *Server) delete(req *request, kind *schema.Kind, o *object) {
 
 // referrers names the objects that refer to o, as "<Definition> <name>".
 func (s *Server) referrers(o *object) []string {
-	ref := refPath(o.Kind, o.UUID)
 	var by []string
-	for _, other := range s.store.all() {
-		if other != o && s.refersTo(other, ref) {
+	for _, other := range s.store.referring(refPath(o.Kind, o.UUID)) {
+		if other != o {
 			by = append(by, s.registry.Kind(other.Kind).Definition+" "+other.name())
 		}
 	}
@@ -516,7 +536,10 @@ func (s *Server) referrers(o *object) []string {
 // afterWrite keeps derived state in step with the store.
 func (s *Server) afterWrite(o *object) {
 	if o.Kind == "gslbservice" {
-		s.engine.Reset(o.name())
+		// Its round-robin state is forgotten before the next answer (dnsView):
+		// a walk of every state per write would make writes cost as much as
+		// the names ever answered.
+		s.dnsReset[o.name()] = true
 	}
 	if s.opts.OnWrite != nil {
 		if snap, err := s.snapshotLocked(); err == nil {

@@ -118,15 +118,10 @@ func (s *Server) gslbServiceRules(req *request, o *object) error {
 	name := o.name()
 	domains := stringList(o.Data["domain_names"])
 	for _, d := range domains {
-		d = strings.ToLower(strings.TrimSuffix(d, "."))
-		for _, other := range s.store.list("gslbservice") {
-			if other.UUID == o.UUID {
-				continue
-			}
-			for _, od := range stringList(other.Data["domain_names"]) {
-				if strings.EqualFold(strings.TrimSuffix(od, "."), d) {
-					return refusal("Gslb service %s: %s %s of Gslb service %s", name, msgDomainConflict, d, other.name())
-				}
+		d = domainKey(d)
+		for _, other := range s.store.domainHolders(d) {
+			if other.UUID != o.UUID {
+				return refusal("Gslb service %s: %s %s of Gslb service %s", name, msgDomainConflict, d, other.name())
 			}
 		}
 		if s.opts.Strict.DNSConfigCheck && !s.underDNSConfig(d) {

@@ -262,7 +262,8 @@ func (o *Operator) backendFor(ctx context.Context, gc *amkov1alpha1.GSLBConfig) 
 	}
 	backend, err := o.opts.Providers(ctx, provider.Settings{
 		Config: gc, Credentials: creds, Prev: prev, Timeout: o.opts.BackendTimeout,
-		ProbeScale: o.opts.ProbeScale, OnHealth: o.healthChanged, Log: o.log, Registerer: o.metrics.reg,
+		Concurrency: o.opts.ControllerConcurrency,
+		ProbeScale:  o.opts.ProbeScale, OnHealth: o.healthChanged, Log: o.log, Registerer: o.metrics.reg,
 		CABundle: ca, Pin: pin, OnPin: o.onPin(gc.Spec.GSLBLeader.ControllerIP),
 	})
 	if err != nil {

@@ -67,6 +67,9 @@ type Options struct {
 	Metrics *Metrics
 	// BackendTimeout bounds each controller request; default 120 s.
 	BackendTimeout time.Duration
+	// ControllerConcurrency is how many writes go to the controller at
+	// once; 0: the Avi backend's default.
+	ControllerConcurrency int
 	// LogLevel, when set, follows the accepted GSLBConfig's spec.logLevel live.
 	LogLevel *slog.LevelVar
 	// ProbeScale multiplies the DNS backend's probe intervals and timeouts

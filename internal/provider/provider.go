@@ -126,6 +126,9 @@ type Settings struct {
 	Prev Provider
 	// Timeout bounds each request to a controller.
 	Timeout time.Duration
+	// Concurrency is how many writes go to a controller at once; 0: the
+	// backend's default.
+	Concurrency int
 	// ProbeScale multiplies the DNS backend's probe intervals (tests, demos).
 	ProbeScale float64
 	// OnHealth is told of a member's health change by the backend's own probes.

@@ -288,6 +288,7 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{"configs.amkoUUID=abc", "at '/configs/amkoUUID'"},
 		{"logFormat=yaml", "at '/logFormat': value must be one of 'text', 'json'"},
 		{"replicaCount=0", "at '/replicaCount': minimum: got 0, want 1"},
+		{"controllerConcurrency=0", "at '/controllerConcurrency': minimum: got 0, want 1"},
 		{"configs.logLevel=VERBOSE", "at '/configs/logLevel': value must be one of 'DEBUG', 'INFO', 'WARN', 'ERROR'"},
 		{"dnsService.type=External", "at '/dnsService/type'"},
 		{"leaderElection=maybe", "at '/leaderElection'"},

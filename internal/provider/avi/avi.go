@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmware/alb-sdk/go/session"
@@ -49,6 +50,10 @@ type Config struct {
 	// ClearPin says how an operator clears the pin (a kubectl command), for
 	// the error a changed certificate gets.
 	ClearPin string
+	// Concurrency is how many writes Apply sends at once, and so how many
+	// sessions a tenant may have open; default DefaultConcurrency. 1 writes
+	// one at a time, as AMKO does.
+	Concurrency int
 	// LoginRetryInterval is how long after the controller refused the
 	// credentials no login is tried: every call fails at once with
 	// provider.ErrBadCredentials (accounts lock after a few failed logins).
@@ -70,7 +75,7 @@ type Provider struct {
 	trust *trust
 
 	mu      sync.Mutex
-	conns   map[string]*conn // by tenant; "*" reads every tenant
+	conns   map[string]*pool // by tenant; "*" reads every tenant
 	closed  bool
 	refused *credentialsError // the controller's last refusal of the credentials
 	// distrusted is the last refusal of the controller's certificate, which
@@ -95,6 +100,9 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 120 * time.Second
 	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
 	if cfg.LoginRetryInterval <= 0 {
 		cfg.LoginRetryInterval = 5 * time.Minute
 	}
@@ -102,7 +110,7 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("avi: %w", err)
 	}
-	p := &Provider{cfg: cfg, login: make(chan struct{}, 1), conns: map[string]*conn{}, trust: t}
+	p := &Provider{cfg: cfg, login: make(chan struct{}, 1), conns: map[string]*pool{}, trust: t}
 	p.http, p.transport = newHTTPClient(cfg.Timeout, t.tlsConfig())
 	p.done, p.cancel = context.WithCancel(context.Background())
 	return p, nil
@@ -201,14 +209,88 @@ func (p *Provider) Observe(ctx context.Context) (plan.Observed, error) {
 	return obs, nil
 }
 
-// Apply writes the changes in order. A failed change does not stop the others
-// (they may not depend on it); the caller plans again later.
+// DefaultConcurrency is how many writes Apply sends at once by default,
+// chosen by measurement (bench/README.md, BenchmarkAviSync).
+const DefaultConcurrency = 8
+
+// Apply writes the changes, up to Config.Concurrency at once, in the plan's
+// order: the plan lists its changes in stages (monitor creates and updates,
+// service creates and updates, service deletes, monitor deletes), and a stage
+// starts only when every write of the one before has been answered, so that
+// a service is written after the monitors it refers to exist, and a monitor
+// is deleted after the services that used it are updated or deleted. Within
+// a stage the writes are independent but for one case: a service may take a
+// domain another service of the stage gives up, which the controller refuses
+// until that other write is done; such refusals are tried again once, one at
+// a time in the plan's order, after the rest of the stage (when an update of
+// the stage succeeded: only an update gives a domain up). A failed change
+// does not stop the others (they may not depend on it); the caller plans
+// again later. The results are the changes', in their order.
 func (p *Provider) Apply(ctx context.Context, changes []plan.Change) []plan.Result {
-	results := make([]plan.Result, 0, len(changes))
-	for _, ch := range changes {
-		results = append(results, p.apply(ctx, ch))
+	results := make([]plan.Result, len(changes))
+	for start := 0; start < len(changes); {
+		end := start + 1
+		for end < len(changes) && stageOf(changes[end]) == stageOf(changes[start]) {
+			end++
+		}
+		p.applyStage(ctx, changes[start:end], results[start:end])
+		start = end
 	}
 	return results
+}
+
+// stage is what the writes of one stage of a plan have in common.
+type stage struct {
+	kind   plan.Kind
+	delete bool
+}
+
+func stageOf(ch plan.Change) stage { return stage{ch.Kind, ch.Op == plan.Delete} }
+
+// applyStage writes one stage's changes, up to Config.Concurrency at once,
+// taken in order, into results.
+func (p *Provider) applyStage(ctx context.Context, changes []plan.Change, results []plan.Result) {
+	workers := min(p.cfg.Concurrency, len(changes))
+	if workers <= 1 {
+		for i, ch := range changes {
+			results[i] = p.apply(ctx, ch)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(changes) {
+					return
+				}
+				results[i] = p.apply(ctx, changes[i])
+			}
+		}()
+	}
+	wg.Wait()
+	// Only an update gives domains up: without one that succeeded, a refusal
+	// stands (a domain held outside the plan is not written for twice).
+	released := false
+	for i, ch := range changes {
+		released = released || (ch.Op == plan.Update && results[i].Err == nil)
+	}
+	for i, ch := range changes {
+		if released && domainTaken(results[i].Err) {
+			results[i] = p.apply(ctx, ch)
+		}
+	}
+}
+
+// domainTaken reports whether the controller refused a service write because
+// another service holds one of its domains.
+func domainTaken(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && strings.Contains(e.Message, msgDomainConflict)
 }
 
 func (p *Provider) apply(ctx context.Context, ch plan.Change) plan.Result {

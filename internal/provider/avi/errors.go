@@ -25,6 +25,8 @@ const (
 	msgNotLeader   = "Config Operations can be done ONLY on leader"
 	msgMaintenance = "GSLB system is in maintenance mode."
 	msgInvalidCred = "Invalid credentials"
+	// A service write naming a domain another service holds.
+	msgDomainConflict = "domain name conflicting with existing domain name"
 )
 
 // Error is a refusal by the controller: it answered with an error status. It

@@ -25,14 +25,16 @@ import (
 // The SDK takes no context: its calls (Get, Post, GetCollectionRaw, ...) build
 // their requests with http.NewRequest and hand them to the session's
 // HttpClient (session.SetClient). A session is therefore driven by one call at
-// a time: the call holds the session (conn.sem), records its context in the
-// session, and the session's HttpClient (doer) sends every request the SDK
-// makes during the call with that context, the login the SDK makes on its own
-// after a 401 included. Cancelling the context or closing the provider
-// cancels the request on the wire. One call at a time per session is also what
-// the SDK needs: it reads the session cookie and CSRF token without a lock
-// while a re-login rewrites them. There is one session per tenant, so calls of
-// different tenants still run in parallel.
+// a time: the call holds the session, records its context in the session, and
+// the session's HttpClient (doer) sends every request the SDK makes during the
+// call with that context, the login the SDK makes on its own after a 401
+// included. Cancelling the context or closing the provider cancels the request
+// on the wire. One call at a time per session is also what the SDK needs: it
+// reads the session cookie and CSRF token without a lock while a re-login
+// rewrites them. Each tenant has a pool of up to Config.Concurrency sessions,
+// opened as concurrent calls need them: that many calls of a tenant run at
+// once (Apply's writes), and a call takes the session used last, so that
+// calls one at a time keep to one session and one login.
 //
 // Logins go through one gate (Provider.login) whatever the session: one at a
 // time on the wire, and none while the controller's last refusal of the
@@ -43,13 +45,23 @@ import (
 // logoutTimeout bounds the logouts Close makes to release the sessions.
 const logoutTimeout = 2 * time.Second
 
-// conn is the session of one tenant.
+// pool holds the sessions of one tenant.
+type pool struct {
+	// slots bounds the calls in flight: a call holds a slot while it holds
+	// a session. Its capacity is Config.Concurrency.
+	slots chan struct{}
+
+	mu   sync.Mutex
+	free []*conn // sessions no call holds; the one used last at the end
+	all  []*conn // every session opened
+}
+
+// conn is one session of a tenant, held by one call at a time.
 type conn struct {
-	// sem is held by the call using the session.
-	sem chan struct{}
-	// client is nil until logged in. Guarded by sem.
+	pool *pool
+	// client is nil until logged in. Guarded by holding the conn.
 	client *clients.AviClient
-	// ctx is the context of the call holding sem. Guarded by sem.
+	// ctx is the context of the call holding the conn.
 	ctx context.Context
 }
 
@@ -152,29 +164,30 @@ func (p *Provider) refusal() *credentialsError {
 	return &ce
 }
 
-// acquire holds the tenant's session for a call with ctx, logging in when it
-// has none; release it with p.release.
+// acquire holds a session of the tenant for a call with ctx, logging in when
+// it has none; release it with p.release.
 func (p *Provider) acquire(ctx context.Context, tenant string) (*conn, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil, errClosed
 	}
-	c := p.conns[tenant]
-	if c == nil {
-		c = &conn{sem: make(chan struct{}, 1)}
-		p.conns[tenant] = c
+	pl := p.conns[tenant]
+	if pl == nil {
+		pl = &pool{slots: make(chan struct{}, p.cfg.Concurrency)}
+		p.conns[tenant] = pl
 	}
 	p.mu.Unlock()
 	select {
-	case c.sem <- struct{}{}:
+	case pl.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	if err := ctx.Err(); err != nil {
-		<-c.sem
+		<-pl.slots
 		return nil, err
 	}
+	c := pl.take()
 	c.ctx = ctx
 	if c.client != nil {
 		return c, nil
@@ -186,9 +199,29 @@ func (p *Provider) acquire(ctx context.Context, tenant string) (*conn, error) {
 	return c, nil
 }
 
+// take returns the session used last that no call holds, or a new one (not
+// logged in). The caller holds a slot, so there are never more sessions than
+// slots.
+func (pl *pool) take() *conn {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if n := len(pl.free); n > 0 {
+		c := pl.free[n-1]
+		pl.free = pl.free[:n-1]
+		return c
+	}
+	c := &conn{pool: pl}
+	pl.all = append(pl.all, c)
+	return c
+}
+
 func (p *Provider) release(c *conn) {
 	c.ctx = nil
-	<-c.sem
+	pl := c.pool
+	pl.mu.Lock()
+	pl.free = append(pl.free, c)
+	pl.mu.Unlock()
+	<-pl.slots
 }
 
 // logIn opens the session of c, which the caller holds. The SDK logs in with
@@ -279,28 +312,53 @@ func (p *Provider) Close() error {
 	}
 	p.closed = true
 	conns := p.conns
-	p.conns = map[string]*conn{}
+	p.conns = map[string]*pool{}
 	p.mu.Unlock()
 	p.cancel()
 
 	ctx, cancel := context.WithTimeout(context.Background(), logoutTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, c := range conns {
+	for _, pl := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case c.sem <- struct{}{}:
-			case <-ctx.Done():
-				return
+			// Every slot, so that no call holds a session: the calls in
+			// flight end, cancelled. A call that outlives the timeout keeps
+			// its session, which is not logged out.
+			held := 0
+			defer func() {
+				for range held {
+					<-pl.slots
+				}
+			}()
+			for held < cap(pl.slots) {
+				select {
+				case pl.slots <- struct{}{}:
+					held++
+					continue
+				case <-ctx.Done():
+				}
+				break
 			}
-			defer func() { <-c.sem }()
-			if c.client != nil {
-				c.ctx = ctx
-				_ = c.client.AviSession.Logout()
-				c.client, c.ctx = nil, nil
+			pl.mu.Lock()
+			free := pl.free
+			pl.free = nil
+			pl.mu.Unlock()
+			var out sync.WaitGroup
+			for _, c := range free {
+				if c.client == nil {
+					continue
+				}
+				out.Add(1)
+				go func() {
+					defer out.Done()
+					c.ctx = ctx
+					_ = c.client.AviSession.Logout()
+					c.client, c.ctx = nil, nil
+				}()
 			}
+			out.Wait()
 		}()
 	}
 	wg.Wait()

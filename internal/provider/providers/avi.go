@@ -17,7 +17,7 @@ func buildAvi(s provider.Settings) (provider.Provider, error) {
 	p, err := avi.New(avi.Config{
 		Host: leader.ControllerIP, Username: string(s.Credentials["username"]), Password: string(s.Credentials["password"]),
 		Version: leader.ControllerVersion, CreatedBy: "amko-" + gc.Annotations[amkov1alpha1.AMKOUUIDAnnotation],
-		Timeout: s.Timeout, CABundle: s.CABundle, Pin: s.Pin, OnPin: s.OnPin,
+		Timeout: s.Timeout, Concurrency: s.Concurrency, CABundle: s.CABundle, Pin: s.Pin, OnPin: s.OnPin,
 		ClearPin: fmt.Sprintf("clear the pin with `kubectl -n %s annotate gslbconfig %s %s-`",
 			gc.Namespace, gc.Name, amkov1alpha1.ControllerCertificateAnnotation),
 	})
