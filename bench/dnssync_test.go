@@ -3,9 +3,14 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +26,12 @@ import (
 //   - cold-sync-s: from amko's start until it answers for every cluster's names;
 //   - change-p50-ms, change-p99-ms: from an Ingress status change until amko's
 //     DNS answer carries the new address;
-//   - peak-rss-MB: amko's peak resident memory.
+//   - peak-rss-MB: amko's peak resident memory;
+//   - passes/change and pass-ms: amko's passes during the changes, from its
+//     metrics, and their mean duration: amko's own share of a change.
+//
+// AMKO_BENCH_CPUPROFILE=<file> saves a 20 s CPU profile of amko taken while
+// the changes run, AMKO_BENCH_HEAPPROFILE=<file> its heap after them.
 //
 // The GDP turns data-plane monitors off (controlPlaneHmOnly), so the members'
 // made-up addresses answer without probes.
@@ -49,8 +59,15 @@ func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing
 	create(b, set, n)
 
 	bin := buildAmko(b)
+	// Local use: metrics and profiles are read over plain HTTP with no token.
+	listen := "127.0.0.1:" + backend.FreePort(b, "127.0.0.1")
+	args := []string{"--listen", listen, "--insecure-endpoints"}
+	cpuProfile, heapProfile := os.Getenv("AMKO_BENCH_CPUPROFILE"), os.Getenv("AMKO_BENCH_HEAPPROFILE")
+	if cpuProfile != "" || heapProfile != "" {
+		args = append(args, "--pprof")
+	}
 	start := time.Now()
-	cmd, _, stop := startAmko(b, set, bin, "--listen", "127.0.0.1:0")
+	cmd, _, stop := startAmko(b, set, bin, args...)
 	defer stop()
 
 	// A cluster's objects arrive all at once, when its cache has synced, and
@@ -65,6 +82,11 @@ func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing
 	})
 	cold := time.Since(start)
 
+	profiled := make(chan error, 1)
+	if cpuProfile != "" {
+		go func() { profiled <- fetchProfile("http://"+listen+"/debug/pprof/profile?seconds=20", cpuProfile) }()
+	}
+	passes0, passTime0 := amkoPasses(b, listen)
 	// A change is done when amko's answer carries it, polled every millisecond
 	// (waitUntil's 5 ms would blur the figure).
 	lat := measureChangesWith(change, func(host, ip string) time.Time {
@@ -77,9 +99,46 @@ func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing
 		}
 		return time.Now()
 	})
+	passes1, passTime1 := amkoPasses(b, listen)
+	if cpuProfile != "" {
+		if err := <-profiled; err != nil {
+			b.Error(err)
+		}
+	}
+	if heapProfile != "" {
+		if err := fetchProfile("http://"+listen+"/debug/pprof/heap", heapProfile); err != nil {
+			b.Error(err)
+		}
+	}
 	b.ReportMetric(cold.Seconds(), "cold-sync-s")
 	reportLatencies(b, lat)
 	b.ReportMetric(peakRSSMB(b, cmd.Process.Pid), "peak-rss-MB")
+	if passes1 > passes0 {
+		b.ReportMetric((passes1-passes0)/float64(len(lat)), "passes/change")
+		b.ReportMetric(1000*(passTime1-passTime0)/(passes1-passes0), "pass-ms")
+	}
+}
+
+// amkoPasses reads the count and total duration (seconds) of amko's passes
+// from its metrics at listen.
+func amkoPasses(b *testing.B, listen string) (count, seconds float64) {
+	resp, err := http.Get("http://" + listen + "/metrics")
+	if err != nil {
+		b.Fatalf("reading amko's metrics: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		name, value, _ := strings.Cut(sc.Text(), " ")
+		switch name {
+		case "amko_reconcile_duration_seconds_count":
+			count, _ = strconv.ParseFloat(value, 64)
+		case "amko_reconcile_duration_seconds_sum":
+			seconds, _ = strconv.ParseFloat(value, 64)
+		}
+	}
+	return count, seconds
 }
 
 // lookup asks the DNS server at addr for name's A records; nil on any failure.

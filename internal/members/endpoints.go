@@ -336,21 +336,18 @@ func (e *endpoints) stop() {
 	}
 }
 
-// markHealth sets the NoEndpoints and ClusterLost of the cluster's records,
-// and watches the EndpointSlices of the namespaces of their Services.
-func (c *cluster) markHealth(eps *endpoints, records []sources.Record) {
-	namespaces := map[string]bool{}
-	for i := range records {
-		for _, b := range records[i].Backends {
-			namespaces[b.Namespace] = true
-		}
-	}
-	eps.watch(namespaces)
+// healthyGroups appends the cluster's records by object, with their
+// NoEndpoints and ClusterLost set, and watches the EndpointSlices of the
+// namespaces of their Services.
+func (c *cluster) healthyGroups(apps *appStore, eps *endpoints, defaultDomain string, out [][]sources.Record) [][]sources.Record {
 	lost := c.lostCause()
-	for i := range records {
-		records[i].NoEndpoints = eps.noEndpoints(records[i].Backends)
-		records[i].ClusterLost = lost
-	}
+	out, namespaces := apps.groups(defaultDomain, func(r *sources.Record) (string, string) {
+		return eps.noEndpoints(r.Backends), lost
+	}, out)
+	// After: a namespace watched anew knows no slice yet, so its Services
+	// count as unknown either way; its first list asks for a pass.
+	eps.watch(namespaces)
+	return out
 }
 
 // lostCause is the ClusterLost of the cluster's records: a cause once it has

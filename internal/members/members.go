@@ -359,9 +359,22 @@ func (r *Registry) Skipped() []Skipped {
 
 // Inputs is what the model reads from the member clusters.
 type Inputs struct {
-	Records    []sources.Record
+	// Groups are the records, one slice per application object. A slice is
+	// never modified once handed out: an object whose records change (by an
+	// event, or their endpoints' health) gets a new one, so that the model
+	// decides again on changed objects only.
+	Groups     [][]sources.Record
 	Namespaces []sources.Namespace
 	HostRules  []sources.HostRule
+}
+
+// Records are all the groups' records, in one slice.
+func (in Inputs) Records() []sources.Record {
+	var out []sources.Record
+	for _, g := range in.Groups {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // Inputs reads every cluster's cache, as last synced: that of the cluster that
@@ -431,6 +444,8 @@ type appStore struct {
 	mu       sync.Mutex
 	objs     map[types.UID]*appEntry
 	gateways map[types.NamespacedName]*gatewayv1.Gateway
+	// backendNamespaces counts the records' Services by namespace.
+	backendNamespaces map[string]int
 }
 
 type appEntry struct {
@@ -441,11 +456,14 @@ type appEntry struct {
 	records       []sources.Record
 	converted     bool
 	defaultDomain string
+	// served are records with the health the last pass gave them: a new
+	// slice whenever it changes, never modified once handed out.
+	served []sources.Record
 }
 
 func newAppStore(cluster string, skips *skipLog) *appStore {
 	return &appStore{cluster: cluster, skips: skips, objs: map[types.UID]*appEntry{},
-		gateways: map[types.NamespacedName]*gatewayv1.Gateway{}}
+		gateways: map[types.NamespacedName]*gatewayv1.Gateway{}, backendNamespaces: map[string]int{}}
 }
 
 // gateway is the lookup of Gateway API routes' conversion; s.mu is held.
@@ -492,6 +510,9 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 	set := func(obj any) {
 		if o, ok := obj.(client.Object); ok {
 			s.mu.Lock()
+			if old := s.objs[o.GetUID()]; old != nil {
+				s.countBackends(old.records, -1)
+			}
 			s.objs[o.GetUID()] = &appEntry{obj: o, parents: sources.GatewayRouteParents(o)}
 			s.mu.Unlock()
 		}
@@ -506,6 +527,9 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 			}
 			if o, ok := obj.(client.Object); ok {
 				s.mu.Lock()
+				if old := s.objs[o.GetUID()]; old != nil {
+					s.countBackends(old.records, -1)
+				}
 				delete(s.objs, o.GetUID())
 				s.mu.Unlock()
 				s.skips.forget(s.cluster, o.GetUID())
@@ -515,40 +539,98 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 	}
 }
 
-// records appends every object's records, converting those that changed. An
-// object that gives none for want of AKO's status or of a host is logged, once
-// per version.
+// records appends every object's records, converting those that changed, as
+// they were converted (no health).
 func (s *appStore) records(defaultDomain string, out []sources.Record) []sources.Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.objs {
-		if !e.converted || e.defaultDomain != defaultDomain {
-			switch o := e.obj.(type) {
-			case *corev1.Service:
-				e.records = sources.FromService(s.cluster, o)
-			case *networkingv1.Ingress:
-				e.records = sources.FromIngress(s.cluster, o)
-			case *routev1.Route:
-				e.records = sources.FromRoute(s.cluster, o, defaultDomain)
-			default:
-				e.records = sources.FromGatewayRoute(s.cluster, o, s.gateway)
-			}
-			e.converted, e.defaultDomain = true, defaultDomain
-			if len(e.records) == 0 {
-				reason := sources.Skipped(e.obj, defaultDomain)
-				if reason == "" {
-					reason = sources.GatewayRouteSkipped(e.obj, s.gateway)
-				}
-				if reason != "" {
-					s.skips.skipped(s.cluster, e.obj, reason)
-				}
-			} else {
-				s.skips.forget(s.cluster, e.obj.GetUID()) // a candidate now: Explain decides on it
-			}
-		}
+		s.convert(e, defaultDomain)
 		out = append(out, e.records...)
 	}
 	return out
+}
+
+// groups appends every object's records, one slice per object, converting
+// those that changed; health gives a record its NoEndpoints and ClusterLost.
+// A slice, once appended, is never modified: a change of health makes a new
+// one. It returns too the namespaces of the Services behind the records.
+func (s *appStore) groups(defaultDomain string, health func(*sources.Record) (noEndpoints, lost string),
+	out [][]sources.Record) ([][]sources.Record, map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.objs {
+		if s.convert(e, defaultDomain) {
+			e.served = nil
+		}
+		if len(e.records) == 0 {
+			continue
+		}
+		same := e.served != nil
+		for i := 0; same && i < len(e.records); i++ {
+			noEndpoints, lost := health(&e.records[i])
+			same = e.served[i].NoEndpoints == noEndpoints && e.served[i].ClusterLost == lost
+		}
+		if !same {
+			served := slices.Clone(e.records)
+			for i := range served {
+				served[i].NoEndpoints, served[i].ClusterLost = health(&served[i])
+			}
+			e.served = served
+		}
+		out = append(out, e.served)
+	}
+	namespaces := make(map[string]bool, len(s.backendNamespaces))
+	for ns := range s.backendNamespaces {
+		namespaces[ns] = true
+	}
+	return out, namespaces
+}
+
+// countBackends adds delta to the count of each namespace of records'
+// Services. s.mu is held.
+func (s *appStore) countBackends(records []sources.Record, delta int) {
+	for i := range records {
+		for _, b := range records[i].Backends {
+			if s.backendNamespaces[b.Namespace] += delta; s.backendNamespaces[b.Namespace] <= 0 {
+				delete(s.backendNamespaces, b.Namespace)
+			}
+		}
+	}
+}
+
+// convert converts e's object for defaultDomain if it changed, and reports
+// whether it did. An object that gives no record for want of AKO's status or
+// of a host is logged, once per version. s.mu is held.
+func (s *appStore) convert(e *appEntry, defaultDomain string) bool {
+	if e.converted && e.defaultDomain == defaultDomain {
+		return false
+	}
+	s.countBackends(e.records, -1)
+	defer func() { s.countBackends(e.records, 1) }()
+	switch o := e.obj.(type) {
+	case *corev1.Service:
+		e.records = sources.FromService(s.cluster, o)
+	case *networkingv1.Ingress:
+		e.records = sources.FromIngress(s.cluster, o)
+	case *routev1.Route:
+		e.records = sources.FromRoute(s.cluster, o, defaultDomain)
+	default:
+		e.records = sources.FromGatewayRoute(s.cluster, o, s.gateway)
+	}
+	e.converted, e.defaultDomain = true, defaultDomain
+	if len(e.records) == 0 {
+		reason := sources.Skipped(e.obj, defaultDomain)
+		if reason == "" {
+			reason = sources.GatewayRouteSkipped(e.obj, s.gateway)
+		}
+		if reason != "" {
+			s.skips.skipped(s.cluster, e.obj, reason)
+		}
+	} else {
+		s.skips.forget(s.cluster, e.obj.GetUID()) // a candidate now: Explain decides on it
+	}
+	return true
 }
 
 // skipLog logs each skipped application object once per version, across the
@@ -1073,9 +1155,7 @@ func (c *cluster) inputs(ctx context.Context, defaultDomain string, in *Inputs) 
 			return err
 		}
 	}
-	first := len(in.Records)
-	in.Records = apps.records(defaultDomain, in.Records)
-	c.markHealth(eps, in.Records[first:])
+	in.Groups = c.healthyGroups(apps, eps, defaultDomain, in.Groups)
 	for i := range nss.Items {
 		in.Namespaces = append(in.Namespaces, sources.FromNamespace(c.name, &nss.Items[i]))
 	}

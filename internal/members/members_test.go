@@ -86,7 +86,7 @@ func TestMakeBeforeBreak(t *testing.T) {
 			t.Error(err)
 		}
 		var out []string
-		for _, rec := range in.Records {
+		for _, rec := range in.Records() {
 			out = append(out, rec.Host)
 		}
 		slices.Sort(out)

@@ -23,10 +23,12 @@ type index struct {
 	members    map[string]bool                         // the GSLBConfig's member clusters
 	match      map[string]amkov1alpha2.ClusterProperty // the GDP's matchClusters by cluster
 	namespaces map[clusterName]sources.Namespace
-	hostRules  []sources.HostRule                        // sorted
-	globalFQDN map[clusterName]string                    // (cluster, local FQDN) → global FQDN
-	tlsHosts   map[clusterName]bool                      // (cluster, local FQDN) made TLS by a HostRule
-	ghrs       map[string]*amkov1alpha1.GSLBHostRuleSpec // by service name
+	// namespaceList are the namespaces sorted, hostRules the HostRules.
+	namespaceList []sources.Namespace
+	hostRules     []sources.HostRule                        // sorted
+	globalFQDN    map[clusterName]string                    // (cluster, local FQDN) → global FQDN
+	tlsHosts      map[clusterName]bool                      // (cluster, local FQDN) made TLS by a HostRule
+	ghrs          map[string]*amkov1alpha1.GSLBHostRuleSpec // by service name
 }
 
 // clusterName is a name within one member cluster.
@@ -63,6 +65,7 @@ func newIndex(in Input) *index {
 		return orDump(a, b, cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Name, b.Name),
 			cmp.Compare(a.Tenant, b.Tenant)))
 	})
+	ix.namespaceList = nss
 	for _, ns := range nss {
 		k := clusterName{ns.Cluster, ns.Name}
 		if _, dup := ix.namespaces[k]; !dup {
@@ -88,6 +91,12 @@ func newIndex(in Input) *index {
 		}
 	}
 	return ix
+}
+
+// hasAliases reports whether a HostRule names aliases: without, every
+// service has none.
+func (ix *index) hasAliases() bool {
+	return slices.ContainsFunc(ix.hostRules, func(hr sources.HostRule) bool { return len(hr.Aliases) > 0 })
 }
 
 // ghr is the accepted GSLBHostRule of the named service, or nil.

@@ -23,8 +23,13 @@ import (
 
 // Input is everything the desired state depends on.
 type Input struct {
-	Policy     *policy.Policy
-	Records    []sources.Record
+	Policy  *policy.Policy
+	Records []sources.Record
+	// Groups are more records, grouped by the application object they come
+	// from: BuildWith decides again only on the groups whose slice is not one
+	// it was given the last time. A group's slice must therefore never be
+	// modified once handed in: a changed object gets a new slice.
+	Groups     [][]sources.Record
 	Namespaces []sources.Namespace
 	HostRules  []sources.HostRule
 }
@@ -45,14 +50,17 @@ type Decision struct {
 // deterministic: the same input (in any order of its slices) gives equal output.
 func Build(in Input) []*gslb.Service { return BuildWith(in, nil) }
 
-// Memo keeps the services of the previous BuildWith, so that the next one
-// rebuilds only those whose inputs changed: between two passes few do, and
-// building them is most of a pass at scale. The services it hands out again
-// are shared: callers must not modify them. The zero value is ready; a Memo is
-// not for concurrent use.
+// Memo keeps what the previous BuildWith found, so that the next one redoes
+// only what its input changed: between two passes little does, and deciding
+// on every record and building every service is most of a pass at scale. The
+// services it hands out again are shared: callers must not modify them. The
+// zero value is ready; a Memo is not for concurrent use.
 type Memo struct {
 	policy  *policy.Policy // the policy the entries were built under
 	entries map[serviceKey]memoEntry
+	// sel is the selection of the last build's groups, nil when it cannot
+	// be reused (the last build had loose Records).
+	sel *selectionMemo
 }
 
 type memoEntry struct {
@@ -61,12 +69,20 @@ type memoEntry struct {
 	service *gslb.Service
 }
 
-// BuildWith is Build reusing, through memo (nil: none), every service whose
-// members, aliases and policy are equal to the previous build's. The result is
-// equal to Build's.
+// BuildWith is Build reusing, through memo (nil: none), the decisions on
+// every group of records it was given before (while the policy, namespaces
+// and HostRules are equal), and every service whose members, aliases and
+// policy are equal to the previous build's. The result is equal to Build's.
 func BuildWith(in Input, memo *Memo) []*gslb.Service {
 	ix := newIndex(in)
-	_, groups := ix.selectAll(in.Records, false)
+	if memo != nil && len(in.Records) == 0 {
+		return memo.buildGroups(ix, in)
+	}
+	records := in.Records
+	if len(in.Groups) > 0 {
+		records = flatten(in)
+	}
+	_, groups := ix.selectAll(records, false)
 	var prev map[serviceKey]memoEntry
 	if memo != nil {
 		// A service depends on the whole policy; members and aliases are
@@ -74,7 +90,7 @@ func BuildWith(in Input, memo *Memo) []*gslb.Service {
 		if memo.policy != nil && in.Policy != nil && reflect.DeepEqual(memo.policy, in.Policy) {
 			prev = memo.entries
 		}
-		memo.policy, memo.entries = in.Policy, make(map[serviceKey]memoEntry, len(groups))
+		memo.policy, memo.entries, memo.sel = in.Policy, make(map[serviceKey]memoEntry, len(groups)), nil
 	}
 
 	keys := make([]serviceKey, 0, len(groups))
@@ -100,6 +116,20 @@ func BuildWith(in Input, memo *Memo) []*gslb.Service {
 		services = append(services, svc)
 	}
 	return services
+}
+
+// flatten is every record of in, loose and grouped.
+func flatten(in Input) []sources.Record {
+	n := len(in.Records)
+	for _, g := range in.Groups {
+		n += len(g)
+	}
+	out := make([]sources.Record, 0, n)
+	out = append(out, in.Records...)
+	for _, g := range in.Groups {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // sameMember reports whether two members are equal in every field.
@@ -130,7 +160,7 @@ func locate(svc *gslb.Service, pol *policy.Policy) {
 // Explain returns one decision per record, in a fixed order (by cluster, kind,
 // namespace, name and host).
 func Explain(in Input) []Decision {
-	decisions, _ := newIndex(in).selectAll(in.Records, true)
+	decisions, _ := newIndex(in).selectAll(flatten(in), true)
 	return decisions
 }
 

@@ -50,7 +50,9 @@ type state struct {
 	// lastErr is the backend's last failure, nil when it answers.
 	lastErr error
 
-	observed *plan.Observed
+	// observed plans against the backend's state as last read and since
+	// written; nil: read it again.
+	observed *plan.Planner
 	synced   bool
 
 	// mirror is the built-in DNS server beside a controller (mirror.go),

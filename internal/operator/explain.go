@@ -57,7 +57,7 @@ func (o *Operator) Explain(ctx context.Context, query string) ([]Explanation, er
 	}
 	query = strings.ToLower(strings.TrimSuffix(query, "."))
 	out := []Explanation{}
-	for _, d := range model.Explain(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules}) {
+	for _, d := range model.Explain(model.Input{Policy: pol, Groups: in.Groups, Namespaces: in.Namespaces, HostRules: in.HostRules}) {
 		r := d.Record
 		obj := r.Namespace + "/" + r.Name
 		if query != "*" && query != strings.ToLower(r.Host) && query != strings.ToLower(d.Service) &&

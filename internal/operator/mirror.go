@@ -101,28 +101,45 @@ func (o *Operator) closeMirror() {
 	}
 }
 
+// mirrorPlan is the planner of the mirror's writes, with the mirror and
+// settings it was made for.
+type mirrorPlan struct {
+	mirror  provider.Provider
+	key     string
+	planner *plan.Planner
+}
+
 // syncMirror makes the mirror serve desired. Mass deletions wait like the
 // controller's (a typo must not empty a zone that is already delegated): its
 // own guard holds them, and the controller's reports the hold.
 func (o *Operator) syncMirror(ctx context.Context, desired []*gslb.Service) {
 	o.mu.Lock()
-	m := o.state.mirror
+	m, key := o.state.mirror, o.state.mirrorKey
 	o.mu.Unlock()
 	if m == nil {
+		o.mirrorPlan = mirrorPlan{}
 		return
 	}
-	obs, err := m.Observe(ctx)
-	if err != nil {
-		o.log.Warn("reading the DNS mirror", "err", err)
-		return
+	// The mirror changes only by these writes: its state is read once per
+	// mirror and settings (and at each resync), then kept by the planner.
+	if o.mirrorPlan.planner == nil || o.mirrorPlan.mirror != m || o.mirrorPlan.key != key {
+		obs, err := m.Observe(ctx)
+		if err != nil {
+			o.log.Warn("reading the DNS mirror", "err", err)
+			return
+		}
+		o.mirrorPlan = mirrorPlan{mirror: m, key: key, planner: plan.NewPlanner(obs, m.Equality())}
 	}
-	changes := plan.Compute(desired, obs, m.Equality())
-	changes, _ = o.mirrorGuard.Check(time.Now(), changes, len(obs.Services))
+	planner := o.mirrorPlan.planner
+	changes := planner.Plan(desired)
+	changes, _ = o.mirrorGuard.Check(time.Now(), changes, planner.ObservedServices())
 	if len(changes) == 0 {
 		return
 	}
 	failed := 0
-	for _, r := range m.Apply(ctx, changes) {
+	results := m.Apply(ctx, changes)
+	planner.Applied(results)
+	for _, r := range results {
 		if r.Err != nil {
 			failed++
 			o.log.Warn("the DNS mirror refused a change", "err", r.Err)

@@ -34,7 +34,6 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
-	"github.com/amko-project/amko/internal/gslb"
 	"github.com/amko-project/amko/internal/members"
 	"github.com/amko-project/amko/internal/model"
 	"github.com/amko-project/amko/internal/plan"
@@ -145,13 +144,13 @@ type Operator struct {
 	comparison *Comparison
 	comparing  bool
 
-	// The pass goroutine's own, unguarded: the model's memo of the last build,
-	// and the desired services the last plan found equal to observed ones.
-	memo          model.Memo
-	downMembers   map[memberKey]string // the members taken out, and why (endpoints.go)
-	equalServices map[*gslb.Service]*gslb.Service
-	guard         plan.DeletionGuard
-	mirrorGuard   plan.DeletionGuard
+	// The pass goroutine's own, unguarded: the model's memo of the last
+	// build, and the planner of the DNS mirror's writes.
+	memo        model.Memo
+	mirrorPlan  mirrorPlan
+	downMembers map[memberKey]string // the members taken out, and why (endpoints.go)
+	guard       plan.DeletionGuard
+	mirrorGuard plan.DeletionGuard
 	// nothingSelected is the GDP uid and generation last warned of
 	// selecting nothing.
 	nothingSelected string

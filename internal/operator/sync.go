@@ -24,7 +24,8 @@ import (
 
 // pass is one level-triggered round: configuration, policy, then the backend.
 // resync drops what amko remembers of the backend, so the pass reads it
-// again: drift is repaired and garbage collected.
+// again and compares everything: drift is repaired and garbage collected;
+// and the model decides on every record again.
 func (o *Operator) pass(ctx context.Context, resync bool) error {
 	start := time.Now()
 	defer func() { o.metrics.passDuration.Observe(time.Since(start).Seconds()) }()
@@ -32,6 +33,9 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 		o.mu.Lock()
 		o.state.observed = nil
 		o.mu.Unlock()
+		// Passes in between decide again only on the objects that changed.
+		o.memo.Reselect()
+		o.mirrorPlan = mirrorPlan{}
 	}
 	gc, err := o.configPass(ctx)
 	// Deferred so that Status sees the config's state as this pass leaves it.
@@ -173,7 +177,7 @@ func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Serv
 		o.log.Warn("reading member clusters", "err", err)
 	}
 	// The memo is the pass goroutine's: desired runs on it only.
-	desired := model.BuildWith(model.Input{Policy: pol, Records: in.Records, Namespaces: in.Namespaces, HostRules: in.HostRules}, &o.memo)
+	desired := model.BuildWith(model.Input{Policy: pol, Groups: in.Groups, Namespaces: in.Namespaces, HostRules: in.HostRules}, &o.memo)
 	o.serviceMetrics(desired)
 	o.memberDownChanges(desired)
 	return desired
@@ -183,37 +187,24 @@ func (o *Operator) desired(ctx context.Context, pol *policy.Policy) []*gslb.Serv
 // and applies what the deletion guard lets through.
 func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backend provider.Provider, desired []*gslb.Service) error {
 	o.mu.Lock()
-	observed := o.state.observed
+	planner := o.state.observed
 	o.mu.Unlock()
-	if observed == nil {
+	if planner == nil {
 		obs, err := backend.Observe(ctx)
 		o.metrics.request("observe", err)
 		if err != nil {
 			return fmt.Errorf("reading the backend's GSLB services: %w", err)
 		}
-		observed = &obs
+		// The planner keeps the observed state from here on, from the
+		// results of the writes: the first plan compares everything, the
+		// next ones what changed since (or did not succeed).
+		planner = plan.NewPlanner(obs, backend.Equality())
 		o.mu.Lock()
-		o.state.observed = observed
+		o.state.observed = planner
 		o.mu.Unlock()
 	}
-	// A desired service the model handed out again, against the same observed
-	// one, was found equal last pass: skip comparing it field by field.
-	eq := backend.Equality()
-	serviceEqual := eq.ServiceEqual
-	if serviceEqual == nil {
-		serviceEqual = plan.EqualJSON
-	}
-	known := make(map[*gslb.Service]*gslb.Service, len(observed.Services))
-	eq.ServiceEqual = func(d, obs *gslb.Service) bool {
-		if o.equalServices[obs] == d || serviceEqual(d, obs) {
-			known[obs] = d
-			return true
-		}
-		return false
-	}
-	changes := plan.Compute(desired, *observed, eq)
-	o.equalServices = known
-	changes, hold := o.guard.Check(time.Now(), changes, len(observed.Services))
+	changes := planner.Plan(desired)
+	changes, hold := o.guard.Check(time.Now(), changes, planner.ObservedServices())
 	o.reportHold(ctx, gc, hold)
 	if len(changes) == 0 {
 		return nil
@@ -235,7 +226,7 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 		}
 		errs = append(errs, r.Err)
 	}
-	observed.Apply(results)
+	planner.Applied(results)
 	if reobserve {
 		o.mu.Lock()
 		o.state.observed = nil
