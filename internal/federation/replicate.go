@@ -112,6 +112,9 @@ func (f *Federator) gslbConfigKind(ctx context.Context) (kind, error) {
 	if len(list.Items) == 1 {
 		want = &list.Items[0]
 	}
+	if err := f.electedWithout(want == nil, "GSLBConfig"); err != nil {
+		return kind{}, err
+	}
 	sync := func(ctx context.Context, m *member) error {
 		var have amkov1alpha1.GSLBConfigList
 		if err := m.client.List(ctx, &have, client.InNamespace(Namespace)); err != nil {
@@ -185,6 +188,9 @@ func (f *Federator) gdpKind(ctx context.Context) (kind, error) {
 	var want *amkov1alpha2.GlobalDeploymentPolicy
 	if len(list.Items) == 1 {
 		want = &list.Items[0]
+	}
+	if err := f.electedWithout(want == nil, "GlobalDeploymentPolicy"); err != nil {
+		return kind{}, err
 	}
 	sync := func(ctx context.Context, m *member) error {
 		var have amkov1alpha2.GlobalDeploymentPolicyList
@@ -435,6 +441,18 @@ func joinErrors(errs []error) error {
 		return errs[0]
 	}
 	return multiError(errs)
+}
+
+// electedWithout refuses to federate the absence of a kind's object from an
+// elected leader: the election may pick a member that never received the
+// configuration, which must not delete everyone else's. With failover
+// Automatic, deleting the GSLBConfig or the GDP is not federated.
+func (f *Federator) electedWithout(missing bool, kindName string) error {
+	if !missing || f.cur.election == nil {
+		return nil
+	}
+	return fmt.Errorf("this elected leader holds no %s: the members keep theirs (with failover Automatic the configuration's deletion is not federated; "+
+		"give every member of the set the configuration)", kindName)
 }
 
 // markTerm records on obj, which the leader is about to write to a member,
