@@ -416,7 +416,7 @@ func (o *Operator) electionStatus() *StatusElection {
 		return out
 	}
 	st := e.elector.Status()
-	out.Identity, out.Role, out.Term = st.Identity, st.Role.String(), st.Term
+	out.Identity, out.Role, out.Term = st.Identity, strings.ToLower(st.Role.String()), st.Term
 	out.Holder, out.HolderTerm, out.Reason = st.Holder, st.HolderTerm, st.Reason
 	out.Granted = granted(st)
 	if !st.ValidUntil.IsZero() {
