@@ -311,7 +311,8 @@ func (f *Federator) federate(ctx context.Context, ac *amkov1alpha1.AMKOCluster, 
 }
 
 // Leaders looks, for an amko whose own cluster has no AMKOCluster, in every
-// cluster of contexts for an AMKOCluster that names its amko the leader. It
+// cluster of contexts for an AMKOCluster that names its amko the leader, or
+// that elects its leader (failover Automatic). It
 // returns the contexts where one does, and those that could not be asked.
 // Such an amko writes to the controller only when no cluster names a leader:
 // otherwise two amkos would write (a follower whose AMKOCluster was deleted,
@@ -338,7 +339,8 @@ func (f *Federator) Leaders(ctx context.Context, contexts []string) (leaders, un
 			return
 		}
 		for _, ac := range list.Items {
-			isLeader[i] = isLeader[i] || ac.Spec.IsLeader
+			// A set that elects its leader has one whatever isLeader says.
+			isLeader[i] = isLeader[i] || ac.Spec.IsLeader || ac.Spec.Failover == amkov1alpha1.FailoverAutomatic
 		}
 	})
 	for i, m := range members {

@@ -809,6 +809,12 @@ func TestElectedLeader(t *testing.T) {
 		return g.Annotations["amko.vmware.com/leader-term"]
 	}
 
+	// An amko without an AMKOCluster sees that the set has a leader, whatever
+	// isLeader says: it must not write on its own.
+	if leaders, unknown, err := f.Leaders(t.Context(), set.Contexts()); err != nil || len(unknown) > 0 || !slices.Equal(leaders, set.Contexts()) {
+		t.Errorf("Leaders = %v (unknown %v, %v), want every cluster of the electing set", leaders, unknown, err)
+	}
+
 	// Not elected: a follower, whatever isLeader says.
 	res, err := f.ReconcileElected(t.Context(), &Election{})
 	if err != nil || res.Leader || res.Conflict {
