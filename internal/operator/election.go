@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -225,6 +226,13 @@ func (o *Operator) ensureElection(ctx context.Context, ac *amkov1alpha1.AMKOClus
 		cfg := c.Config()
 		cfg.Timeout = quorum.DefaultRetryPeriod // each request is bounded by the elector too
 		cfg.QPS, cfg.Burst = 20, 40
+		// A connection of the election's own, never client-go's shared one:
+		// renewals must not queue behind watches and replication on one
+		// HTTP/2 connection (seen stalling for a minute under load). Over
+		// HTTP/1.1 a request that times out closes its connection, so the
+		// next one dials afresh instead of reusing a stalled one.
+		cfg.Dial = (&net.Dialer{Timeout: quorum.DefaultRetryPeriod, KeepAlive: 30 * time.Second}).DialContext
+		cfg.NextProtos = []string{"http/1.1"}
 		cs, err := kubernetes.NewForConfig(cfg)
 		if err != nil {
 			o.setWaiting("the election's stores: " + err.Error())

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -219,7 +220,7 @@ func TestAutomaticFailover(t *testing.T) {
 			_ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "qf"}})
 		}
 		// The leader of the moment deletes the service before the amkos stop.
-		if _, _, err := elected(amkos); err == nil {
+		if slices.ContainsFunc(amkos, func(a *electedAmko) bool { return a.op.Role() == operator.RoleLeader }) {
 			await.Eventually(t, "the GSLB service is deleted", noService(gs))
 		}
 		for _, a := range amkos {
@@ -368,4 +369,35 @@ func TestAutomaticFailover(t *testing.T) {
 	if e := old.op.Status().Election; e.LastChange == nil || !e.LastChange.Before(began) {
 		t.Errorf("the old leader's last change %v (%s), want before the new term began at %v", e.LastChange, e.LastChangeWhy, began)
 	}
+
+	// Back to Manual, the new leader named by isLeader: every amko leaves the
+	// election, the term is released in every cluster, isLeader decides.
+	for i, cl := range set.Clusters {
+		var ac amkov1alpha1.AMKOCluster
+		if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: amkoClusterName}, &ac); err != nil {
+			t.Fatal(err)
+		}
+		ac.Spec.Failover, ac.Spec.IsLeader = amkov1alpha1.FailoverManual, i == next
+		if err := cl.Client.Update(ctx, &ac); err != nil {
+			t.Fatal(err)
+		}
+	}
+	await.Eventually(t, "the elections stop and the term is released", func() error {
+		for i, a := range amkos {
+			if e := a.op.Status().Election; e != nil {
+				return fmt.Errorf("amko %d still elects: %+v", i, e)
+			}
+			if want := map[bool]operator.Role{true: operator.RoleLeader, false: operator.RoleFollower}[i == next]; a.op.Role() != want {
+				return fmt.Errorf("amko %d is %v, want %v", i, a.op.Role(), want)
+			}
+			var l coordinationv1.Lease
+			if err := set.Clusters[i].Client.Get(ctx, client.ObjectKey{Namespace: quorum.LeaseNamespace, Name: quorum.LeaseName}, &l); err != nil {
+				return err
+			}
+			if rec, err := quorum.LeaseRecord(&l); err != nil || !rec.Released || rec.Term != nextTerm {
+				return fmt.Errorf("the Lease in %s holds %+v (%v), want term %d released", set.Clusters[i].Context, rec, err, nextTerm)
+			}
+		}
+		return nil
+	})
 }

@@ -42,9 +42,9 @@ type AMKOClusterSpec struct {
 	// disaster. Automatic: the amkos of the set elect their leader over a
 	// quorum lease kept in every cluster of the set, and isLeader is
 	// ignored (docs/failover-quorum.md). Every member of a set must use
-	// the same mode.
+	// the same mode. Absent means Manual: no schema default, so that amko's
+	// CRD stores an AMKO object exactly as AMKO's does (test/compat).
 	// +kubebuilder:validation:Enum=Manual;Automatic
-	// +kubebuilder:default=Manual
 	// +optional
 	Failover FailoverMode `json:"failover,omitempty"`
 }
