@@ -356,19 +356,33 @@ func TestAutomaticFailover(t *testing.T) {
 		}
 		return nil
 	})
-	if l, lt, err := elected(amkos); err != nil || l != next || lt != nextTerm {
-		t.Fatalf("after the heal: leader %d term %d (%v), want %d term %d", l, lt, err, next, nextTerm)
-	}
-	// Changes keep flowing from the new leader, in every cluster now.
-	setServiceIP(t, set.Clusters[3-changed], "default", "qf", fmt.Sprintf("10.71.%d.8", 3-changed+1))
-	want[2-changed] = fmt.Sprintf("10:10.71.%d.8:1", 3-changed+1)
-	await.Eventually(t, "the new leader writes a change after the heal", wantMembers(gs, want...))
+	// From its lapse to its return as a follower, the old leader wrote nothing.
 	if w := old.writes(t); w != oldWrites {
 		t.Errorf("the old leader wrote %v changes to the controller after its term lapsed", w-oldWrites)
 	}
 	if e := old.op.Status().Election; e.LastChange == nil || !e.LastChange.Before(began) {
 		t.Errorf("the old leader's last change %v (%s), want before the new term began at %v", e.LastChange, e.LastChangeWhy, began)
 	}
+	// One leader after the heal: the new one, unless its term lapsed since
+	// (renewals slower than the renew deadline under load) and a later term
+	// began; never the old term.
+	var healed int
+	await.Eventually(t, "one leader after the heal", func() error {
+		l, lt, err := elected(amkos)
+		if err == nil && lt < nextTerm {
+			err = fmt.Errorf("amko %d leads with term %d, older than %d", l, lt, nextTerm)
+		}
+		healed = l
+		return err
+	})
+	if healed != next {
+		t.Logf("after the heal the amko of %s leads: the term of %s lapsed meanwhile", set.Clusters[healed].Context, set.Clusters[next].Context)
+	}
+	next = healed
+	// Changes keep flowing from the leader, in every cluster now.
+	setServiceIP(t, set.Clusters[3-changed], "default", "qf", fmt.Sprintf("10.71.%d.8", 3-changed+1))
+	want[2-changed] = fmt.Sprintf("10:10.71.%d.8:1", 3-changed+1)
+	await.Eventually(t, "the leader writes a change after the heal", wantMembers(gs, want...))
 
 	// Back to Manual, the new leader named by isLeader: every amko leaves the
 	// election, the term is released in every cluster, isLeader decides.
@@ -394,8 +408,8 @@ func TestAutomaticFailover(t *testing.T) {
 			if err := set.Clusters[i].Client.Get(ctx, client.ObjectKey{Namespace: quorum.LeaseNamespace, Name: quorum.LeaseName}, &l); err != nil {
 				return err
 			}
-			if rec, err := quorum.LeaseRecord(&l); err != nil || !rec.Released || rec.Term != nextTerm {
-				return fmt.Errorf("the Lease in %s holds %+v (%v), want term %d released", set.Clusters[i].Context, rec, err, nextTerm)
+			if rec, err := quorum.LeaseRecord(&l); err != nil || !rec.Released || rec.Term < nextTerm {
+				return fmt.Errorf("the Lease in %s holds %+v (%v), want term %d or later released", set.Clusters[i].Context, rec, err, nextTerm)
 			}
 		}
 		return nil
