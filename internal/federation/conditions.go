@@ -19,6 +19,9 @@ const (
 	// TypeGSLBHostRuleFederation is ours: AMKO does not replicate GSLBHostRules.
 	// It takes the texts of the other federation conditions.
 	TypeGSLBHostRuleFederation = "GSLBHostRule Federation"
+	// TypeElected is ours too: with spec.failover Automatic, the election's
+	// view (status "True" or "False", the term and holder in the reason).
+	TypeElected = "Elected"
 
 	StatusInvalidAMKOCluster = "invalid AMKOCluster object"
 	StatusValidAMKOCluster   = "valid AMKOCluster object"

@@ -90,6 +90,23 @@ type Result struct {
 	Conditions []amkov1alpha1.AMKOClusterCondition
 }
 
+// Election is the outcome of the set's quorum election, for an amko whose
+// AMKOCluster has spec.failover: Automatic: it decides the role instead of
+// isLeader.
+type Election struct {
+	// Elected: this amko holds the set's current term.
+	Elected bool
+	// Term is that term. The leader marks what it writes on members with it
+	// (quorum.TermAnnotation) and refuses to change a member's object marked
+	// with a higher one.
+	Term int64
+	// Fence, when set, is cancelled when the term lapses: the writes to
+	// members run under it, and none starts after it ends.
+	Fence context.Context
+	// Condition, when set, is added to the AMKOCluster's conditions.
+	Condition *amkov1alpha1.AMKOClusterCondition
+}
+
 // Federator runs federation passes for one cluster. Its passes are serialised;
 // between them it keeps the member clients of the last kubeconfig.
 type Federator struct {
@@ -105,6 +122,13 @@ type Federator struct {
 
 	storedMu sync.Mutex            // guards stored: members are written to in parallel
 	stored   map[string]storedForm // by member/kind/name
+
+	// cur is the running pass's election outcome (nil: isLeader decides) and
+	// AMKOCluster, guarded by mu.
+	cur struct {
+		election *Election
+		ac       *amkov1alpha1.AMKOCluster
+	}
 
 	// wrap, when set (by tests), wraps the member clients' transport.
 	wrap func(http.RoundTripper) http.RoundTripper
@@ -147,6 +171,14 @@ func New(opts Options) *Federator {
 // stands even then. A follower and an invalid AMKOCluster return no error:
 // only a change of the AMKOCluster, which the caller watches, changes them.
 func (f *Federator) Reconcile(ctx context.Context) (Result, error) {
+	return f.ReconcileElected(ctx, nil)
+}
+
+// ReconcileElected is Reconcile for a member of a set that elects its leader
+// (e non-nil): e, not isLeader, says whether this amko leads; the members
+// whose AMKOCluster is Automatic too are not taken for other leaders by their
+// isLeader (the election rules out two), those in Manual mode still are.
+func (f *Federator) ReconcileElected(ctx context.Context, e *Election) (Result, error) {
 	if f.initErr != nil {
 		return Result{}, f.initErr
 	}
@@ -165,9 +197,14 @@ func (f *Federator) Reconcile(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("only one AMKOCluster object allowed per cluster, %s holds %d", Namespace, len(list.Items))
 	}
 	ac := &list.Items[0]
+	f.cur.election, f.cur.ac = e, ac
+	defer func() { f.cur.election, f.cur.ac = nil, nil }()
 
 	var conds conditions
 	res, err := f.pass(ctx, ac, &conds)
+	if e != nil && e.Condition != nil {
+		conds = append(conds, *e.Condition)
+	}
 	res.Conditions = slices.Clone(conds)
 	if werr := f.writeStatus(ctx, ac, conds); werr != nil {
 		err = errors.Join(err, werr)
@@ -177,7 +214,11 @@ func (f *Federator) Reconcile(ctx context.Context) (Result, error) {
 
 // pass runs AMKO's steps on ac, recording each step's condition.
 func (f *Federator) pass(ctx context.Context, ac *amkov1alpha1.AMKOCluster, conds *conditions) (Result, error) {
-	if !ac.Spec.IsLeader {
+	leads := ac.Spec.IsLeader
+	if e := f.cur.election; e != nil {
+		leads = e.Elected
+	}
+	if !leads {
 		conds.add(TypeValidation, StatusNotALeader, ReasonNotALeader)
 		return Result{}, nil
 	}
@@ -227,7 +268,7 @@ func (f *Federator) federate(ctx context.Context, ac *amkov1alpha1.AMKOCluster, 
 		return res, errors.New("no valid cluster contexts found")
 	}
 
-	valid, valErrs, leaders := f.validateAll(ctx, members, ac.Spec.Version)
+	valid, valErrs, leaders := f.validateAll(ctx, members, ac.Spec.Version, f.cur.election != nil)
 	if len(leaders) > 0 {
 		// Two leaders would both write to the GSLB backend: nobody leads, and
 		// nothing is federated, until an admin demotes one.
@@ -247,7 +288,19 @@ func (f *Federator) federate(ctx context.Context, ac *amkov1alpha1.AMKOCluster, 
 		return res, errors.New("no valid clusters left to federate on")
 	}
 
-	failed, err := f.replicate(ctx, valid, conds)
+	wctx := ctx
+	if e := f.cur.election; e != nil && e.Fence != nil {
+		// The writes to members stop with the term; none starts after it.
+		if err := context.Cause(e.Fence); err != nil {
+			return Result{}, fmt.Errorf("not federating: %w", err)
+		}
+		fctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(e.Fence, func() { cancel(context.Cause(e.Fence)) })
+		defer stop()
+		wctx = fctx
+	}
+	failed, err := f.replicate(wctx, valid, conds)
 	if err != nil {
 		return res, err
 	}
@@ -258,7 +311,8 @@ func (f *Federator) federate(ctx context.Context, ac *amkov1alpha1.AMKOCluster, 
 }
 
 // Leaders looks, for an amko whose own cluster has no AMKOCluster, in every
-// cluster of contexts for an AMKOCluster that names its amko the leader. It
+// cluster of contexts for an AMKOCluster that names its amko the leader, or
+// that elects its leader (failover Automatic). It
 // returns the contexts where one does, and those that could not be asked.
 // Such an amko writes to the controller only when no cluster names a leader:
 // otherwise two amkos would write (a follower whose AMKOCluster was deleted,
@@ -285,7 +339,8 @@ func (f *Federator) Leaders(ctx context.Context, contexts []string) (leaders, un
 			return
 		}
 		for _, ac := range list.Items {
-			isLeader[i] = isLeader[i] || ac.Spec.IsLeader
+			// A set that elects its leader has one whatever isLeader says.
+			isLeader[i] = isLeader[i] || ac.Spec.IsLeader || ac.Spec.Failover == amkov1alpha1.FailoverAutomatic
 		}
 	})
 	for i, m := range members {
@@ -317,11 +372,11 @@ func sanity(ac *amkov1alpha1.AMKOCluster) error {
 // others, and the conflicts (members whose AMKO also leads), in the members'
 // order. A leader is looked for before anything else, so a member that is
 // invalid in other ways still counts as a contender.
-func (f *Federator) validateAll(ctx context.Context, members []*member, version string) (valid []*member, errs, leaders []error) {
+func (f *Federator) validateAll(ctx context.Context, members []*member, version string, elected bool) (valid []*member, errs, leaders []error) {
 	type outcome struct{ err, leader error }
 	out := make([]outcome, len(members))
 	f.forEach(ctx, members, func(ctx context.Context, i int, m *member) {
-		out[i].err, out[i].leader = validate(ctx, m, version)
+		out[i].err, out[i].leader = validate(ctx, m, version, elected)
 	})
 	for i, m := range members {
 		switch {
@@ -350,14 +405,16 @@ func (f *Federator) forEach(ctx context.Context, members []*member, do func(ctx 
 	wg.Wait()
 }
 
-// validate checks one member's AMKOCluster, with AMKO's texts.
-func validate(ctx context.Context, m *member, version string) (err, leader error) {
+// validate checks one member's AMKOCluster, with AMKO's texts. For an
+// elected leader, a member that elects too is no other leader by its
+// isLeader, which it ignores.
+func validate(ctx context.Context, m *member, version string, elected bool) (err, leader error) {
 	var list amkov1alpha1.AMKOClusterList
 	if err := m.client.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
 		return fmt.Errorf("error in getting AMKOCluster list for cluster %s: %w", m.name, err), nil
 	}
 	for _, o := range list.Items {
-		if o.Spec.IsLeader {
+		if o.Spec.IsLeader && !(elected && o.Spec.Failover == amkov1alpha1.FailoverAutomatic) {
 			return nil, fmt.Errorf("AMKO in cluster %s is also a leader, conflicting state", m.name)
 		}
 	}
@@ -451,8 +508,8 @@ func (f *Federator) conditionEvents(ac *amkov1alpha1.AMKOCluster, old []amkov1al
 		return
 	}
 	for _, c := range conds {
-		if slices.Contains(old, c) {
-			continue
+		if slices.Contains(old, c) || c.Type == TypeElected {
+			continue // the election's own Events say what changed
 		}
 		msg := c.Type + ": " + c.Status
 		if c.Reason != "" {

@@ -781,3 +781,131 @@ func TestUnreachableMember(t *testing.T) {
 	checkConditions(t, 0, reconcile(t, f), success(true))
 	checkCopies(t, 0, 1, 2)
 }
+
+// An elected leader (failover Automatic): the election, not isLeader,
+// decides; members electing too are no conflict, a Manual one claiming to
+// lead is; what it writes carries its term, and it changes nothing a later
+// term wrote; its writes stop with its term; it never federates the absence
+// of a configuration it does not hold.
+func TestElectedLeader(t *testing.T) {
+	reset(t)
+	for i := range set.Clusters {
+		s := spec(i, i == 1) // cluster2's isLeader is ignored: it elects too
+		s.Failover = amkov1alpha1.FailoverAutomatic
+		setAMKOCluster(t, i, s)
+	}
+	create(t, 0, leaderGC())
+	gdp := leaderGDP()
+	create(t, 0, gdp)
+	f := newFederator(t, 0, false)
+	elected := func(term int64) *Election {
+		return &Election{Elected: true, Term: term, Condition: &cond{Type: TypeElected, Status: "True", Reason: "term"}}
+	}
+	term := func(i int) string {
+		var g amkov1alpha2.GlobalDeploymentPolicy
+		if err := set.Clusters[i].Client.Get(t.Context(), client.ObjectKey{Namespace: clusters.Namespace, Name: gdp.Name}, &g); err != nil {
+			t.Fatal(err)
+		}
+		return g.Annotations["amko.vmware.com/leader-term"]
+	}
+
+	// An amko without an AMKOCluster sees that the set has a leader, whatever
+	// isLeader says: it must not write on its own.
+	if leaders, unknown, err := f.Leaders(t.Context(), set.Contexts()); err != nil || len(unknown) > 0 || !slices.Equal(leaders, set.Contexts()) {
+		t.Errorf("Leaders = %v (unknown %v, %v), want every cluster of the electing set", leaders, unknown, err)
+	}
+
+	// Not elected: a follower, whatever isLeader says.
+	res, err := f.ReconcileElected(t.Context(), &Election{})
+	if err != nil || res.Leader || res.Conflict {
+		t.Fatalf("not elected: Leader %v, Conflict %v, %v", res.Leader, res.Conflict, err)
+	}
+	checkHeld(t, 1)
+
+	res, err = f.ReconcileElected(t.Context(), elected(5))
+	if err != nil || !res.Leader || res.Conflict {
+		t.Fatalf("elected: Leader %v, Conflict %v, %v", res.Leader, res.Conflict, err)
+	}
+	if got := res.Conditions[len(res.Conditions)-1]; got.Type != TypeElected || got.Status != "True" {
+		t.Errorf("last condition %+v, want the Elected one", got)
+	}
+	for _, i := range []int{1, 2} {
+		checkHeld(t, i, "gc:gc-1", "gdp:global-gdp")
+		if got := term(i); got != "5" {
+			t.Errorf("%s: the copy's term %q, want 5", set.Clusters[i].Context, got)
+		}
+	}
+
+	// A later term wrote cluster2's copy: a stale leader does not overwrite it.
+	var g amkov1alpha2.GlobalDeploymentPolicy
+	if err := set.Clusters[1].Client.Get(t.Context(), client.ObjectKeyFromObject(gdp), &g); err != nil {
+		t.Fatal(err)
+	}
+	g.Annotations["amko.vmware.com/leader-term"] = "7"
+	if err := set.Clusters[1].Client.Update(t.Context(), &g); err != nil {
+		t.Fatal(err)
+	}
+	gdp.Spec.TTL = ptr(77)
+	if err := set.Clusters[0].Client.Update(t.Context(), gdp); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.ReconcileElected(t.Context(), elected(5))
+	if err == nil || !strings.Contains(condition(t, 0, TypeGDPFederation), "written in leadership term 7, after this leader's term 5") {
+		t.Errorf("overwriting a later term: %v; GDP condition %q", err, condition(t, 0, TypeGDPFederation))
+	}
+	if got := term(1); got != "7" {
+		t.Errorf("cluster2's copy overwritten: term %q", got)
+	}
+	if got := term(2); got != "5" {
+		t.Errorf("cluster3's copy: term %q, want 5", got)
+	}
+
+	// A lapsed term writes nothing.
+	gdp.Spec.TTL = ptr(78)
+	if err := set.Clusters[0].Client.Update(t.Context(), gdp); err != nil {
+		t.Fatal(err)
+	}
+	lapsed, cancel := context.WithCancelCause(t.Context())
+	cancel(context.Canceled)
+	e := elected(8)
+	e.Fence = lapsed
+	if _, err := f.ReconcileElected(t.Context(), e); err == nil {
+		t.Error("a lapsed term federated without error")
+	}
+	if got := term(2); got != "5" {
+		t.Errorf("a lapsed term wrote cluster3's copy: term %q", got)
+	}
+
+	// A Manual member that says it leads is a conflict.
+	setAMKOCluster(t, 2, spec(2, true))
+	if res, _ := f.ReconcileElected(t.Context(), elected(8)); res.Leader || !res.Conflict {
+		t.Errorf("a Manual leader in the set: Leader %v, Conflict %v; want a conflict", res.Leader, res.Conflict)
+	}
+	setAMKOCluster(t, 2, spec(2, false))
+
+	// Elected without a configuration of its own: the members keep theirs.
+	f1 := newFederator(t, 1, false)
+	if err := set.Clusters[1].Client.DeleteAllOf(t.Context(), &amkov1alpha1.GSLBConfig{}, client.InNamespace(clusters.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f1.ReconcileElected(t.Context(), elected(9)); err == nil {
+		t.Error("an elected leader without a GSLBConfig: no error")
+	}
+	checkHeld(t, 0, "gc:gc-1", "gdp:global-gdp")
+	checkHeld(t, 2, "gc:gc-1", "gdp:global-gdp")
+}
+
+// condition is cluster i's AMKOCluster condition typ, "status: reason".
+func condition(t *testing.T, i int, typ string) string {
+	t.Helper()
+	var ac amkov1alpha1.AMKOCluster
+	if err := set.Clusters[i].Client.Get(t.Context(), client.ObjectKey{Namespace: clusters.Namespace, Name: acName}, &ac); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ac.Status.Conditions {
+		if c.Type == typ {
+			return c.Status + ": " + c.Reason
+		}
+	}
+	return ""
+}

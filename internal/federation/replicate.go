@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,6 +19,7 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/quorum"
 )
 
 // kind is one kind of object the leader replicates: its condition, and how to
@@ -110,6 +112,9 @@ func (f *Federator) gslbConfigKind(ctx context.Context) (kind, error) {
 	if len(list.Items) == 1 {
 		want = &list.Items[0]
 	}
+	if err := f.electedWithout(want == nil, "GSLBConfig"); err != nil {
+		return kind{}, err
+	}
 	sync := func(ctx context.Context, m *member) error {
 		var have amkov1alpha1.GSLBConfigList
 		if err := m.client.List(ctx, &have, client.InNamespace(Namespace)); err != nil {
@@ -183,6 +188,9 @@ func (f *Federator) gdpKind(ctx context.Context) (kind, error) {
 	var want *amkov1alpha2.GlobalDeploymentPolicy
 	if len(list.Items) == 1 {
 		want = &list.Items[0]
+	}
+	if err := f.electedWithout(want == nil, "GlobalDeploymentPolicy"); err != nil {
+		return kind{}, err
 	}
 	sync := func(ctx context.Context, m *member) error {
 		var have amkov1alpha2.GlobalDeploymentPolicyList
@@ -274,7 +282,12 @@ func (f *Federator) syncOne(ctx context.Context, m *member, kindName string, hav
 			if f.inSync(m, kindName, h, want) {
 				continue
 			}
+			if err := f.laterTerm(m, kindName, h); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			want.apply(h)
+			f.markTerm(h)
 			if err := m.client.Update(ctx, h, client.FieldOwner(FieldManager)); err != nil {
 				errs = append(errs, fmt.Errorf("can't update object %s/%s on cluster %s: %w", h.GetNamespace(), h.GetName(), m.name, err))
 				continue
@@ -283,12 +296,17 @@ func (f *Federator) syncOne(ctx context.Context, m *member, kindName string, hav
 			f.log.Info("federation: updated", "kind", kindName, "name", h.GetName(), "cluster", m.name)
 			continue
 		}
+		if err := f.laterTerm(m, kindName, h); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		if err := f.deleteObj(ctx, m, kindName, h); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if want != nil && !found {
 		obj := want.fresh()
+		f.markTerm(obj)
 		if err := m.client.Create(ctx, obj, client.FieldOwner(FieldManager)); err != nil {
 			errs = append(errs, fmt.Errorf("error in creating %s %s/%s on cluster %s: %w", kindName, obj.GetNamespace(), obj.GetName(), m.name, err))
 		} else {
@@ -354,7 +372,12 @@ func (f *Federator) syncHostRules(ctx context.Context, m *member, want []amkov1a
 			errs = append(errs, fmt.Errorf("GSLBHostRule %s on cluster %s was not created by the federation (no label %s=true), not overwritten",
 				key(w), m.name, FederatedLabel))
 		default:
+			if err := f.laterTerm(m, "GSLBHostRule", h); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			h.Spec = *w.Spec.DeepCopy()
+			f.markTerm(h)
 			if err := m.client.Update(ctx, h, client.FieldOwner(FieldManager)); err != nil {
 				errs = append(errs, fmt.Errorf("can't update object %s on cluster %s: %w", key(w), m.name, err))
 				continue
@@ -365,6 +388,10 @@ func (f *Federator) syncHostRules(ctx context.Context, m *member, want []amkov1a
 	for i := range list.Items {
 		h := &list.Items[i]
 		if federated(h) && !wanted[key(h)] {
+			if err := f.laterTerm(m, "GSLBHostRule", h); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			if err := f.deleteObj(ctx, m, "GSLBHostRule", h); err != nil {
 				errs = append(errs, err)
 			}
@@ -378,6 +405,7 @@ func (f *Federator) createHostRule(ctx context.Context, m *member, w *amkov1alph
 		ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: map[string]string{FederatedLabel: "true"}},
 		Spec:       *w.Spec.DeepCopy(),
 	}
+	f.markTerm(obj)
 	if err := m.client.Create(ctx, obj, client.FieldOwner(FieldManager)); err != nil {
 		var s apierrors.APIStatus
 		if apierrors.IsNotFound(err) && errors.As(err, &s) && s.Status().Details != nil && s.Status().Details.Kind == "namespaces" {
@@ -413,4 +441,62 @@ func joinErrors(errs []error) error {
 		return errs[0]
 	}
 	return multiError(errs)
+}
+
+// electedWithout refuses to federate the absence of a kind's object from an
+// elected leader: the election may pick a member that never received the
+// configuration, which must not delete everyone else's. With failover
+// Automatic, deleting the GSLBConfig or the GDP is not federated.
+func (f *Federator) electedWithout(missing bool, kindName string) error {
+	if !missing || f.cur.election == nil {
+		return nil
+	}
+	return fmt.Errorf("this elected leader holds no %s: the members keep theirs (with failover Automatic the configuration's deletion is not federated; "+
+		"give every member of the set the configuration)", kindName)
+}
+
+// markTerm records on obj, which the leader is about to write to a member,
+// the term it was elected for; a leader by isLeader (no term) leaves no
+// marker, so that an older term's marker does not stay on its writes.
+func (f *Federator) markTerm(obj client.Object) {
+	e := f.cur.election
+	a := obj.GetAnnotations()
+	if e == nil || e.Term <= 0 {
+		if _, ok := a[quorum.TermAnnotation]; ok {
+			delete(a, quorum.TermAnnotation)
+			obj.SetAnnotations(a)
+		}
+		return
+	}
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[quorum.TermAnnotation] = quorum.FormatTerm(e.Term)
+	obj.SetAnnotations(a)
+}
+
+// laterTerm refuses, for an elected leader, to change a member's object that
+// a later term wrote: this leader's term is over, whatever it believes (a
+// late pass of a stale leader). The refusal is a Warning Event and a
+// per-cluster error.
+func (f *Federator) laterTerm(m *member, kindName string, obj client.Object) error {
+	e := f.cur.election
+	if e == nil || e.Term <= 0 {
+		return nil
+	}
+	s, ok := obj.GetAnnotations()[quorum.TermAnnotation]
+	if !ok {
+		return nil
+	}
+	t, err := quorum.ParseTerm(s)
+	if err != nil || t <= e.Term {
+		return nil
+	}
+	err = fmt.Errorf("%s %s/%s on cluster %s was written in leadership term %d, after this leader's term %d: not overwritten",
+		kindName, obj.GetNamespace(), obj.GetName(), m.name, t, e.Term)
+	if f.opts.Recorder != nil && f.cur.ac != nil {
+		f.opts.Recorder.Event(f.cur.ac, corev1.EventTypeWarning, "StaleTerm", err.Error())
+	}
+	f.log.Warn("federation: refusing to overwrite a later term's object", "err", err)
+	return err
 }

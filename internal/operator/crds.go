@@ -48,7 +48,7 @@ type CRDs struct {
 
 // lostOnAMKOCRDs is what amko cannot keep while AMKO's CRDs serve its kinds.
 const lostOnAMKOCRDs = "status.conditions (kubectl wait --for=condition=Ready), and the fields AMKO's schema prunes: " +
-	"the GSLBConfig's spec.dns (the built-in DNS backend) spec.gslbLeader.caBundle and alternateControllers; also amko's admission checks"
+	"the GSLBConfig's spec.dns (the built-in DNS backend) spec.gslbLeader.caBundle and alternateControllers, and the AMKOCluster's spec.failover (Automatic becomes Manual); also amko's admission checks"
 
 // crdDetector finds, from API discovery (which every authenticated user may
 // read: no RBAC on CustomResourceDefinitions is needed), which of amko's

@@ -169,6 +169,8 @@ type Operator struct {
 	// their AMKOClusters, and the unfederated members last reported.
 	leaderSeen  map[string]bool
 	unfederated string
+	// elect is the set's election, with spec.failover Automatic (election.go).
+	elect electionState
 	// writable is when this amko last started or became able to write: member
 	// clusters that never answered since get PendingGrace before writes go on.
 	writable time.Time

@@ -186,6 +186,9 @@ func (o *Operator) federationRecheck() time.Duration {
 	case RoleStandalone, RoleOrphan:
 		return unfederatedRecheck
 	}
+	if o.electionStatus() != nil {
+		return electedRecheck
+	}
 	return 0
 }
 
@@ -198,21 +201,32 @@ func (o *Operator) runFederation(ctx context.Context) {
 		Kubeconfig: func(ctx context.Context) ([]byte, error) { return o.membersKubeconfig(ctx) },
 	})
 	_ = o.fedLoop.Run(ctx, func(ctx context.Context, _ reconcile.Pass) error { return o.federationPass(ctx, fed) })
+	// Give the term up for the next leader, after this one's writes landed.
+	<-o.stopElection("amko stops")
 }
 
 // federationPass is one federation round; its error asks for a retry.
 func (o *Operator) federationPass(ctx context.Context, fed *federation.Federator) error {
 	if !o.active() {
-		return nil // a standby replica neither federates nor takes a role; SetActive pokes
+		// A standby replica neither federates nor takes a role, nor takes
+		// part in an election; SetActive pokes.
+		o.stopElection("this replica is a standby")
+		return nil
 	}
 	var list amkov1alpha1.AMKOClusterList
 	if err := o.cache.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
 		return err
 	}
 	if len(list.Items) == 0 {
+		o.stopElection("no AMKOCluster")
 		o.setRole(o.unfederatedRole(ctx, fed))
 		return nil
 	}
+	if len(list.Items) == 1 && list.Items[0].Spec.Failover == amkov1alpha1.FailoverAutomatic {
+		o.leaderSeen = nil
+		return o.electedPass(ctx, fed, &list.Items[0])
+	}
+	o.stopElection("the AMKOCluster's failover is Manual")
 	o.leaderSeen = nil // what other clusters said is asked again if the AMKOCluster goes
 	res, err := fed.Reconcile(ctx)
 	o.reportUnfederated(&list.Items[0], res.Unfederated)

@@ -27,6 +27,9 @@ type Status struct {
 	// RoleReason says why this amko writes nothing, when that is not plain
 	// from the role (an orphan: no AMKOCluster, another amko leads).
 	RoleReason string `json:"roleReason,omitempty"`
+	// Election is the federation set's election as this amko sees it, with
+	// the AMKOCluster's failover Automatic; nil in Manual mode.
+	Election *StatusElection `json:"election,omitempty"`
 	// Ready and NotReady are what /readyz answers.
 	Ready    bool   `json:"ready"`
 	NotReady string `json:"notReady,omitempty"`
@@ -229,6 +232,7 @@ func (o *Operator) Status() Status {
 	if crds := o.CRDs(); crds.AMKO {
 		st.CRDs = &crds
 	}
+	st.Election = o.electionStatus()
 	return st
 }
 

@@ -66,9 +66,10 @@ func (o *Operator) pass(ctx context.Context, resync bool) error {
 			o.maybeCompare(ctx, gc, desired)
 			o.recordServices(desired)
 			return nil
-		case !role.writes():
-			// A follower (or one side of two leaders) stays ready and writes
-			// nothing to the controller; its DNS mirror, its own, serves.
+		case !role.writes() || !o.holdsTerm():
+			// A follower (or one side of two leaders, or a leader whose
+			// elected term lapsed) stays ready and writes nothing to the
+			// controller; its DNS mirror, its own, serves.
 			o.mirrorOnly(ctx, gc, pol)
 			return nil
 		case !leader:
@@ -210,7 +211,18 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 	if len(changes) == 0 {
 		return nil
 	}
-	results := backend.Apply(ctx, changes)
+	applyCtx := ctx
+	if backend.Shared() {
+		// With failover Automatic, the writes happen only while the term is
+		// provably current, and stop the moment it lapses.
+		fctx, release, err := o.electionFence(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		applyCtx = fctx
+	}
+	results := backend.Apply(applyCtx, changes)
 	var errs []error
 	reobserve := false
 	for _, r := range results {

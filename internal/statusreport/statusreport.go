@@ -281,6 +281,7 @@ func PrintAmko(w io.Writer, st *operator.Status) error {
 	if st.RoleReason != "" {
 		row(tw, "", st.RoleReason)
 	}
+	printElection(tw, st.Election)
 	if b := st.Backend; b != nil {
 		where := ""
 		if b.Controller != "" {
@@ -464,4 +465,51 @@ func printExplain(w io.Writer, st *operator.Status) error {
 		row(tw, e.Cluster, e.Kind, e.Namespace+"/"+e.Name, e.Host, e.IP, selected, why)
 	}
 	return tw.Flush()
+}
+
+// printElection prints the set's election (failover Automatic): holder and
+// term, the clusters granting this amko's term, its expiry, this amko's last
+// election or loss and why, and each cluster's record.
+func printElection(tw *tabwriter.Writer, e *operator.StatusElection) {
+	if e == nil {
+		return
+	}
+	if e.Waiting != "" {
+		row(tw, "ELECTION:", "not taking part: "+e.Waiting)
+	}
+	if e.Identity == "" {
+		return
+	}
+	holder := "none holds a majority"
+	if e.Holder != "" {
+		holder = fmt.Sprintf("%s, term %d", e.Holder, e.HolderTerm)
+	}
+	row(tw, "ELECTION:", fmt.Sprintf("automatic failover; this amko (%s) is %s, term %d; holder: %s", e.Identity, e.Role, e.Term, holder))
+	if e.ValidUntil != nil {
+		row(tw, "", fmt.Sprintf("granted by %s; valid until %s unless renewed", strings.Join(e.Granted, ", "), e.ValidUntil.UTC().Format(time.RFC3339Nano)))
+	}
+	if e.LastChange != nil {
+		row(tw, "", "last change "+e.LastChange.UTC().Format(time.RFC3339)+": "+e.LastChangeWhy)
+	}
+	if e.Reason != "" {
+		row(tw, "", "why: "+e.Reason)
+	}
+	for _, c := range e.Clusters {
+		rec := "not read yet"
+		switch {
+		case c.Released:
+			rec = fmt.Sprintf("released, term %d", c.Term)
+		case c.Holder != "":
+			rec = fmt.Sprintf("%s, term %d", c.Holder, c.Term)
+		case c.LastHeard != nil:
+			rec = "no record"
+		}
+		if c.Granted {
+			rec += " (granted)"
+		}
+		if c.LastHeard != nil {
+			rec += ", heard " + c.LastHeard.UTC().Format(time.RFC3339)
+		}
+		row(tw, "", "  "+c.Name+": "+rec)
+	}
 }

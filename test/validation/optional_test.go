@@ -76,7 +76,8 @@ endpointHealth: {enabled: true}`},
 clusterContext: cluster1-admin
 isLeader: true
 clusters: [cluster1-admin, cluster2-admin]
-version: 2.2.1`},
+version: 2.2.1
+failover: Automatic`},
 }
 
 // Issue 13: a rule that reads an absent field (self.enabled without

@@ -141,6 +141,7 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{"alternateAfter duration", gc, "gslbLeader: {controllerIP: 10.1.1.1, alternateAfter: soon}", []string{"spec.gslbLeader.alternateAfter", "should match"}},
 		{"empty alternate controller", gc, "gslbLeader: {controllerIP: 10.1.1.1, alternateControllers: ['']}", []string{"spec.gslbLeader.alternateControllers[0]", "at least 1 chars"}},
 		{"alternate controller twice", gc, "gslbLeader: {controllerIP: 10.1.1.1, alternateControllers: [10.1.1.2, 10.1.1.2]}", []string{"spec.gslbLeader.alternateControllers[1]", "Duplicate value"}},
+		{"unknown failover mode", ac, "failover: Sometimes", []string{"spec.failover", "Unsupported value", `"Automatic"`}},
 		{"DNS compareWith", gc, "dns: {zones: [{name: example.com}], compareWith: 'avi-dns'}", []string{"spec.dns.compareWith", "compareWith must be host:port"}},
 		{"DNS listen", gc, "dns: {listen: '53', zones: [{name: example.com}]}", []string{"spec.dns.listen", "listen must be host:port"}},
 		{"DNS zone name", gc, "dns: {zones: [{name: 'Example .com'}]}", []string{"spec.dns.zones[0].name", "should match"}},

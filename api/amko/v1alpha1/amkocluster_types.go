@@ -13,6 +13,7 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // +kubebuilder:printcolumn:name="Leader",type=boolean,JSONPath=`.spec.isLeader`
 // +kubebuilder:printcolumn:name="Context",type=string,JSONPath=`.spec.clusterContext`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.version`
+// +kubebuilder:printcolumn:name="Failover",type=string,JSONPath=`.spec.failover`,priority=1
 // +kubebuilder:printcolumn:name="Validation",type=string,JSONPath=`.status.conditions[?(@.type=="current AMKOCluster Validation")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AMKOCluster struct {
@@ -35,7 +36,29 @@ type AMKOClusterSpec struct {
 	Clusters []string `json:"clusters,omitempty"`
 	// Version is the amko version; every member must run the same.
 	Version string `json:"version,omitempty"`
+	// Failover chooses how the set's leader is chosen (an amko extension;
+	// AMKO 2.2.1's CRD prunes it, which means Manual). Manual: isLeader
+	// decides, as in AMKO, and an admin promotes a follower after a
+	// disaster. Automatic: the amkos of the set elect their leader over a
+	// quorum lease kept in every cluster of the set, and isLeader is
+	// ignored (docs/failover-quorum.md). Every member of a set must use
+	// the same mode. Absent means Manual: no schema default, so that amko's
+	// CRD stores an AMKO object exactly as AMKO's does (test/compat).
+	// +kubebuilder:validation:Enum=Manual;Automatic
+	// +optional
+	Failover FailoverMode `json:"failover,omitempty"`
 }
+
+// FailoverMode is how a federation set's leader is chosen.
+type FailoverMode string
+
+// Failover modes.
+const (
+	// FailoverManual: the AMKOCluster's isLeader decides (AMKO's behaviour).
+	FailoverManual FailoverMode = "Manual"
+	// FailoverAutomatic: the set's amkos elect their leader (a quorum lease).
+	FailoverAutomatic FailoverMode = "Automatic"
+)
 
 // AMKOClusterStatus holds AMKO's federation conditions.
 type AMKOClusterStatus struct {
