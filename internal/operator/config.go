@@ -164,7 +164,9 @@ func (o *Operator) configPass(ctx context.Context) (*amkov1alpha1.GSLBConfig, er
 		// The role of an amko without an AMKOCluster depends on the set.
 		defer o.pokeFederation()
 	}
-	o.state.config = gc
+	// A copy: the pass goes on writing gc's status (and a patch decodes the
+	// answer into it) while other goroutines read the config under o.mu.
+	o.state.config = gc.DeepCopy()
 	// With alternates, a controller that is not the leader, or not
 	// answering, is asked again (and the others searched) every searchEvery.
 	needCheck := backend.Shared() && (time.Since(o.state.checked) > o.opts.LeadershipRecheck || o.searchDueLocked(gc))
@@ -229,7 +231,7 @@ func (o *Operator) applyLogLevel(level amkov1alpha1.LogLevel) {
 func (o *Operator) setConfig(gc *amkov1alpha1.GSLBConfig) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.state.config = gc
+	o.state.config = gc.DeepCopy() // nil stays nil
 }
 
 // backendFor returns the backend of the accepted config, reusing the current
