@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
@@ -322,11 +323,13 @@ func TestAutomaticFailover(t *testing.T) {
 	// The new leader federates with its term on what it writes.
 	spec.TTL = ptr(33)
 	var ngdp amkov1alpha2.GlobalDeploymentPolicy
-	if err := set.Clusters[next].Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GDPName}, &ngdp); err != nil {
-		t.Fatal(err)
-	}
-	ngdp.Spec = spec
-	if err := set.Clusters[next].Client.Update(ctx, &ngdp); err != nil {
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // amko writes its status meanwhile
+		if err := set.Clusters[next].Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GDPName}, &ngdp); err != nil {
+			return err
+		}
+		ngdp.Spec = spec
+		return set.Clusters[next].Client.Update(ctx, &ngdp)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	third := 3 - first - next
@@ -387,12 +390,14 @@ func TestAutomaticFailover(t *testing.T) {
 	// Back to Manual, the new leader named by isLeader: every amko leaves the
 	// election, the term is released in every cluster, isLeader decides.
 	for i, cl := range set.Clusters {
-		var ac amkov1alpha1.AMKOCluster
-		if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: amkoClusterName}, &ac); err != nil {
-			t.Fatal(err)
-		}
-		ac.Spec.Failover, ac.Spec.IsLeader = amkov1alpha1.FailoverManual, i == next
-		if err := cl.Client.Update(ctx, &ac); err != nil {
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // amko writes its status meanwhile
+			var ac amkov1alpha1.AMKOCluster
+			if err := cl.Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: amkoClusterName}, &ac); err != nil {
+				return err
+			}
+			ac.Spec.Failover, ac.Spec.IsLeader = amkov1alpha1.FailoverManual, i == next
+			return cl.Client.Update(ctx, &ac)
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
