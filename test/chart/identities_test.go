@@ -135,6 +135,11 @@ func TestIdentitiesRefusedWhatTheyDoNotNeed(t *testing.T) {
 			{verb: "create", group: amkoGroup, resource: "gslbhostrules", namespace: "default"},
 			{verb: "update", group: amkoGroup, resource: "gslbhostrules", namespace: "default", name: "shop"},
 			{verb: "delete", group: amkoGroup, resource: "gslbhostrules", namespace: "default", name: "shop"},
+			// failover: Automatic: the election record (create cannot be
+			// limited by name).
+			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: ns},
+			{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "amko-federation-leader"},
+			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "amko-federation-leader"},
 		},
 		refused: []access{
 			{verb: "get", resource: "secrets", namespace: ns, name: "gslb-config-secret"},
@@ -143,7 +148,8 @@ func TestIdentitiesRefusedWhatTheyDoNotNeed(t *testing.T) {
 			{verb: "get", resource: "configmaps", namespace: ns, name: "ca"},
 			{verb: "create", resource: "events", namespace: ns},
 			{verb: "patch", resource: "events", namespace: ns},
-			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: ns},
+			{verb: "delete", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "amko-federation-leader"},
+			{verb: "list", group: "coordination.k8s.io", resource: "leases", namespace: ns},
 			{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "amko"},
 			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "amko"},
 			{verb: "patch", group: amkoGroup, resource: "gslbconfigs", subresource: "status", namespace: ns},
