@@ -291,3 +291,29 @@ func TestDefaultNameServerAddress(t *testing.T) {
 		}
 	}
 }
+
+// On a wildcard address, a UDP reply leaves from the address its query came
+// to: a resolver (here a connected socket) drops a reply from another one,
+// which is what the kernel's own choice of source gives on a host with
+// several addresses (127.0.0.2 here, answered from 127.0.0.1 otherwise).
+func TestWildcardReplySource(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0:0", ":0"} {
+		s := New()
+		s.Update(Config{Zones: []Zone{{Name: "example.com"}}}, nil, nil)
+		l, err := s.Listen(listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, err := net.SplitHostPort(l.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := query(t, "127.0.0.2:"+port, "udp", "ns1.example.com.", dns.TypeA)
+		if got := rrStrings(resp.Answer); !slices.Equal(got, []string{"ns1.example.com.\t3600\tIN\tA\t127.0.0.2"}) {
+			t.Errorf("listening on %s: %q", listen, got)
+		}
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 // firstQueryTimeout bounds the wait for a connection's first query, whatever
@@ -137,6 +138,7 @@ func (ln *Listener) serveUDP(c *net.UDPConn, local netip.Addr, pktinfo bool) {
 	out := make([]byte, 0, 4096)
 	oob := make([]byte, 128)
 	scratch := make([]byte, 0, 256)
+	var src sourceCache
 	for {
 		var n, oobn int
 		var from netip.AddrPort
@@ -158,7 +160,11 @@ func (ln *Listener) serveUDP(c *net.UDPConn, local netip.Addr, pktinfo bool) {
 		}
 		resp := ln.s.handle(buf[:n], from.Addr().Unmap(), dst, false, out, scratch)
 		if resp != nil {
-			_, _ = c.WriteToUDPAddrPort(resp, from)
+			if pktinfo {
+				_, _, _ = c.WriteMsgUDPAddrPort(resp, src.oob(dst), from)
+			} else {
+				_, _ = c.WriteToUDPAddrPort(resp, from)
+			}
 			if cap(resp) > cap(out) {
 				out = resp[:0]
 			}
@@ -188,6 +194,7 @@ func (ln *Listener) serveUDPBatch(c *net.UDPConn, local netip.Addr, pktinfo bool
 		outBufs[i] = make([]byte, 0, 1232)
 	}
 	scratch := make([]byte, 0, 256)
+	var src sourceCache
 	for {
 		n, err := pc.ReadBatch(in, 0)
 		if err != nil {
@@ -216,6 +223,9 @@ func (ln *Listener) serveUDPBatch(c *net.UDPConn, local netip.Addr, pktinfo bool
 				outBufs[k] = resp[:0]
 			}
 			out[k].Buffers[0], out[k].Addr = resp, m.Addr
+			if pktinfo {
+				out[k].OOB = src.oob(dst)
+			}
 			k++
 		}
 		for sent := 0; sent < k; {
@@ -226,6 +236,33 @@ func (ln *Listener) serveUDPBatch(c *net.UDPConn, local netip.Addr, pktinfo bool
 			sent += w
 		}
 	}
+}
+
+// sourceCache holds the control message that makes a reply leave from the
+// address its query came to, for the last such address: on a wildcard socket
+// the kernel would otherwise pick the source by route, and a resolver drops a
+// reply from an address it did not ask (a host with several addresses). Most
+// packets come to the same address, so the message is built once.
+type sourceCache struct {
+	addr netip.Addr
+	msg  []byte
+}
+
+// oob returns the IP_PKTINFO (IPV6_PKTINFO) control message setting the
+// reply's source to dst; nil, the kernel's choice, when dst is not known.
+func (c *sourceCache) oob(dst netip.Addr) []byte {
+	if !dst.IsValid() {
+		return nil
+	}
+	if dst != c.addr || c.msg == nil {
+		if dst.Is4() {
+			c.msg = (&ipv4.ControlMessage{Src: dst.AsSlice()}).Marshal()
+		} else {
+			c.msg = (&ipv6.ControlMessage{Src: dst.AsSlice()}).Marshal()
+		}
+		c.addr = dst
+	}
+	return c.msg
 }
 
 // destination reads the destination address from IP_PKTINFO or
