@@ -274,6 +274,8 @@ func TestFastPathMatchesFullPath(t *testing.T) {
 // answered from 127.0.0.1).
 func TestDefaultNameServerAddress(t *testing.T) {
 	for _, c := range []struct{ listen, ask string }{
+		// ":0" is a dual-stack IPv6 socket where the machine has IPv6: its
+		// IPv4 queries come v4-mapped, through the IPv6 batch reader.
 		{"127.0.0.1:0", "127.0.0.1"}, {"0.0.0.0:0", "127.0.0.1"}, {"0.0.0.0:0", "127.0.0.2"}, {":0", "127.0.0.2"},
 	} {
 		s := New()

@@ -90,11 +90,7 @@ func (s *Server) Listen(addr string) (*Listener, error) {
 	}
 	for _, c := range udp {
 		ln.wg.Add(1)
-		if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
-			go ln.serveUDPBatch(c, local, wildcard)
-		} else {
-			go ln.serveUDP(c, local, wildcard)
-		}
+		go ln.serveUDPBatch(c, local, wildcard)
 	}
 	ln.wg.Add(1)
 	go ln.serveTCP()
@@ -129,59 +125,30 @@ func ListenBoth(addr string) (net.PacketConn, net.Listener, error) {
 	}
 }
 
-// serveUDP reads and answers one socket's packets until it is closed. On a
-// wildcard address the destination of each packet (IP_PKTINFO) is the server's
-// own address, which the default name server's record answers.
-func (ln *Listener) serveUDP(c *net.UDPConn, local netip.Addr, pktinfo bool) {
-	defer ln.wg.Done()
-	buf := make([]byte, 65535)
-	out := make([]byte, 0, 4096)
-	oob := make([]byte, 128)
-	scratch := make([]byte, 0, 256)
-	var src sourceCache
-	for {
-		var n, oobn int
-		var from netip.AddrPort
-		var err error
-		if pktinfo {
-			n, oobn, _, from, err = c.ReadMsgUDPAddrPort(buf, oob)
-		} else {
-			n, from, err = c.ReadFromUDPAddrPort(buf)
-		}
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue // an ICMP error reported on the socket, or the like
-		}
-		dst := local
-		if pktinfo {
-			dst = destination(oob[:oobn])
-		}
-		resp := ln.s.handle(buf[:n], from.Addr().Unmap(), dst, false, out, scratch)
-		if resp != nil {
-			if pktinfo {
-				_, _, _ = c.WriteMsgUDPAddrPort(resp, src.oob(dst), from)
-			} else {
-				_, _ = c.WriteToUDPAddrPort(resp, from)
-			}
-			if cap(resp) > cap(out) {
-				out = resp[:0]
-			}
-		}
-	}
-}
-
 // udpBatch is how many packets a reader takes from the socket in one system
 // call (recvmmsg) and answers in one (sendmmsg): under load the system calls,
 // not the answers, are most of a query's cost.
 const udpBatch = 32
 
-// serveUDPBatch is serveUDP reading and writing in batches, for IPv4 sockets.
-// A query longer than 4,096 bytes is cut there and answered FORMERR.
+// batchConn reads and writes UDP packets in batches: an ipv4.PacketConn or
+// an ipv6.PacketConn (whose Message is the same type).
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// serveUDPBatch reads and answers one socket's packets, in batches, until it
+// is closed. On a wildcard address the destination of each packet
+// (IP_PKTINFO, IPV6_PKTINFO on a dual-stack socket) is the server's own
+// address, which the default name server's record answers and the reply
+// leaves from. A query longer than 4,096 bytes is cut there and answered
+// FORMERR.
 func (ln *Listener) serveUDPBatch(c *net.UDPConn, local netip.Addr, pktinfo bool) {
 	defer ln.wg.Done()
-	pc := ipv4.NewPacketConn(c)
+	var pc batchConn = ipv6.NewPacketConn(c) // a dual-stack or IPv6 socket, as Go binds ":53"
+	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
+		pc = ipv4.NewPacketConn(c)
+	}
 	in := make([]ipv4.Message, udpBatch)
 	out := make([]ipv4.Message, udpBatch)
 	outBufs := make([][]byte, udpBatch)
