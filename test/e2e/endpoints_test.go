@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
@@ -318,7 +317,6 @@ func TestMemberClusterLost(t *testing.T) {
 // endpoints takes cluster 2's Gateway address out of the answers.
 func TestEndpointHealthGatewayRoute(t *testing.T) {
 	withGatewayAPI(t)
-	ctx := context.Background()
 	stop := startAmko(t)
 	defer stop()
 	useDNSBackend(t)
@@ -330,20 +328,7 @@ func TestEndpointHealthGatewayRoute(t *testing.T) {
 	const name = "gweph.gslb.example.com"
 	const port = 18093
 	for i, cl := range set.Clusters[:2] {
-		ip := fmt.Sprintf("127.0.0.%d", 51+i)
-		l := backend.TCP(t, fmt.Sprintf("%s:%d", ip, port))
-		defer func(l net.Listener) { _ = l.Close() }(l)
-		gw, err := cl.CreateGateway(ctx, clusters.Gateway{Namespace: "default", Name: "eph-edge", Addresses: []string{ip},
-			Listeners: []gatewayv1.Listener{gwListener("tcp", gatewayv1.TCPProtocolType, port)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = cl.Client.Delete(context.Background(), gw) }()
-		rt := tcpRoute("eph-tcp", map[string]string{"app": "gweph"}, name, port) // backendRefs: Service app
-		if err := cl.CreateGatewayRoute(ctx, rt, clusters.RouteParent{Gateway: "eph-edge", Accepted: true}); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = cl.Client.Delete(context.Background(), rt) }()
+		tcpSite(t, cl, "eph-edge", "eph-tcp", map[string]string{"app": "gweph"}, name, fmt.Sprintf("127.0.0.%d", 51+i), port)
 		setEndpoints(t, cl, "app", true)
 		defer func() { _ = cl.DeleteEndpoints(context.Background(), "default", "app") }()
 	}

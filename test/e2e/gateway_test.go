@@ -97,6 +97,27 @@ func tcpRoute(name string, labels map[string]string, host string, port int32) *g
 	}
 }
 
+// tcpSite gives cl a TCP backend at ip:port, a Gateway gw at ip with one TCP
+// listener on port, and a TCPRoute (backendRefs: Service app) for host that
+// the Gateway accepted; all go when the test ends.
+func tcpSite(t *testing.T, cl *clusters.Cluster, gw, route string, labels map[string]string, host, ip string, port int32) *gatewayv1.TCPRoute {
+	t.Helper()
+	ctx := context.Background()
+	backend.TCP(t, fmt.Sprintf("%s:%d", ip, port))
+	g, err := cl.CreateGateway(ctx, clusters.Gateway{Namespace: "default", Name: gw, Addresses: []string{ip},
+		Listeners: []gatewayv1.Listener{gwListener("tcp", gatewayv1.TCPProtocolType, port)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Client.Delete(context.Background(), g) })
+	rt := tcpRoute(route, labels, host, port)
+	if err := cl.CreateGatewayRoute(ctx, rt, clusters.RouteParent{Gateway: gw, Accepted: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Client.Delete(context.Background(), rt) })
+	return rt
+}
+
 // memberVS returns the vs_uuid of a GSLB service's member at ip.
 func memberVS(gs map[string]any, ip string) (string, bool) {
 	groups, _ := gs["groups"].([]any)
@@ -295,21 +316,7 @@ func TestGatewayAPIDNSBackend(t *testing.T) {
 	const port = 18091
 	routes := map[*clusters.Cluster]*gatewayv1.TCPRoute{}
 	for i, cl := range set.Clusters[:2] {
-		ip := fmt.Sprintf("127.0.0.%d", 41+i)
-		l := backend.TCP(t, fmt.Sprintf("%s:%d", ip, port))
-		defer func(l net.Listener) { _ = l.Close() }(l)
-		gw, err := cl.CreateGateway(ctx, clusters.Gateway{Namespace: "default", Name: "dns-edge", Addresses: []string{ip},
-			Listeners: []gatewayv1.Listener{gwListener("tcp", gatewayv1.TCPProtocolType, port)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = cl.Client.Delete(context.Background(), gw) }()
-		rt := tcpRoute("pg-dns", map[string]string{"app": "gwdns"}, name, port)
-		if err := cl.CreateGatewayRoute(ctx, rt, clusters.RouteParent{Gateway: "dns-edge", Accepted: true}); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = cl.Client.Delete(context.Background(), rt) }()
-		routes[cl] = rt
+		routes[cl] = tcpSite(t, cl, "dns-edge", "pg-dns", map[string]string{"app": "gwdns"}, name, fmt.Sprintf("127.0.0.%d", 41+i), port)
 	}
 	want := func(w map[string]int) func() error { return wantAnswers(name, w) }
 	await.Eventually(t, "both Gateways answer", want(map[string]int{"127.0.0.41": 1, "127.0.0.42": 1}))
