@@ -16,7 +16,15 @@ const Timeout = 30 * time.Second
 // and check's last error when Timeout passes first.
 func Eventually(tb testing.TB, what string, check func() error) {
 	tb.Helper()
-	deadline := time.Now().Add(Timeout)
+	Within(tb, Timeout, what, check)
+}
+
+// Within is Eventually with its own deadline, for the few waits whose length
+// another component sets (an API server's CRD finalizer polls every 5 s and
+// takes several rounds on a loaded machine).
+func Within(tb testing.TB, timeout time.Duration, what string, check func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
 	var err error
 	for time.Now().Before(deadline) {
 		if err = check(); err == nil {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -47,6 +48,9 @@ var amkoCRDFiles = []string{
 	"../../config/crd/testdata/amko-2.2.1/gslbhostrule_def.yaml",
 	"testdata/foreign-crds/ako.vmware.com_hostrules.yaml",
 }
+
+// crdDeletion bounds the wait for a CRD to go and for its replacement to serve.
+const crdDeletion = 3 * time.Minute
 
 var (
 	swapOnce sync.Once
@@ -83,7 +87,10 @@ func installAMKOCRDs(t *testing.T, c client.Client) error {
 		if err := c.Delete(ctx, ours); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting amko's %s: %w", theirs.Name, err)
 		}
-		await.Eventually(t, "amko's "+theirs.Name+" deleted", func() error {
+		// The API server deletes a CRD's instances and then polls every 5 s
+		// until they are gone: under a full suite's load that has taken
+		// longer than await.Timeout.
+		await.Within(t, crdDeletion, "amko's "+theirs.Name+" deleted", func() error {
 			err := c.Get(ctx, client.ObjectKeyFromObject(ours), ours)
 			if apierrors.IsNotFound(err) {
 				return nil
@@ -94,7 +101,7 @@ func installAMKOCRDs(t *testing.T, c client.Client) error {
 		if err := c.Create(ctx, theirs); err != nil {
 			return fmt.Errorf("creating AMKO's %s: %w", theirs.Name, err)
 		}
-		await.Eventually(t, "AMKO's "+theirs.Name+" established", func() error {
+		await.Within(t, crdDeletion, "AMKO's "+theirs.Name+" established", func() error {
 			got := &apiextensionsv1.CustomResourceDefinition{}
 			if err := c.Get(ctx, client.ObjectKeyFromObject(theirs), got); err != nil {
 				return err
