@@ -224,7 +224,7 @@ func (o *Operator) ensureElection(ctx context.Context, ac *amkov1alpha1.AMKOClus
 	stores := make([]quorum.Store, len(set))
 	for i, c := range contexts {
 		cfg := c.Config()
-		cfg.Timeout = quorum.DefaultRetryPeriod // each request is bounded by the elector too
+		cfg.Timeout = quorum.DefaultRequestTimeout // each request is bounded by the elector too
 		cfg.QPS, cfg.Burst = 20, 40
 		// A connection of the election's own, never client-go's shared one:
 		// renewals must not queue behind watches and replication on one

@@ -17,6 +17,11 @@ const (
 	DefaultRetryPeriod   = 2 * time.Second
 	DefaultMaxClockDrift = 0.05
 	DefaultMaxWriteDelay = 2 * time.Second
+	// DefaultRequestTimeout lets a renewal that an overloaded API server
+	// answers late still count: it is acknowledged as of its sending, so an
+	// answer within RenewDeadline-RetryPeriod keeps the term with a retry to
+	// spare. (A 2 s bound let a new leader's term lapse under load.)
+	DefaultRequestTimeout = DefaultRenewDeadline - DefaultRetryPeriod
 )
 
 // Config sets one candidate's identity and timing. The timing must satisfy
@@ -46,6 +51,9 @@ type Config struct {
 	// Guard.Valid check. Writes slower than this are what the term marker
 	// on written objects is for.
 	MaxWriteDelay time.Duration
+	// RequestTimeout bounds each read or write of a record; at most
+	// RenewDeadline, past which an acknowledgement no longer counts.
+	RequestTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults for identity.
@@ -57,6 +65,8 @@ func DefaultConfig(identity string) Config {
 		RetryPeriod:   DefaultRetryPeriod,
 		MaxClockDrift: DefaultMaxClockDrift,
 		MaxWriteDelay: DefaultMaxWriteDelay,
+		// Request timeout: see DefaultRequestTimeout.
+		RequestTimeout: DefaultRequestTimeout,
 	}
 }
 
@@ -65,8 +75,10 @@ func (c Config) Validate() error {
 	switch {
 	case c.Identity == "":
 		return errors.New("quorum: identity is empty")
-	case c.LeaseDuration <= 0 || c.RenewDeadline <= 0 || c.RetryPeriod <= 0 || c.MaxWriteDelay < 0:
+	case c.LeaseDuration <= 0 || c.RenewDeadline <= 0 || c.RetryPeriod <= 0 || c.RequestTimeout <= 0 || c.MaxWriteDelay < 0:
 		return errors.New("quorum: durations must be positive")
+	case c.RequestTimeout > c.RenewDeadline:
+		return fmt.Errorf("quorum: request timeout %v past the renew deadline %v", c.RequestTimeout, c.RenewDeadline)
 	case c.RetryPeriod >= c.RenewDeadline:
 		return fmt.Errorf("quorum: retry period %v must be shorter than renew deadline %v", c.RetryPeriod, c.RenewDeadline)
 	case c.MaxClockDrift < 0 || c.MaxClockDrift >= 0.5:

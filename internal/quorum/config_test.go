@@ -17,6 +17,8 @@ func TestConfigValidate(t *testing.T) {
 		"no room for a write under drift":   func(c *Config) { c.MaxWriteDelay = 2500 * time.Millisecond },
 		"drift too large":                   func(c *Config) { c.MaxClockDrift = 0.5 },
 		"retry period past the deadline":    func(c *Config) { c.RetryPeriod = 7 * time.Second },
+		"request timeout past the deadline": func(c *Config) { c.RequestTimeout = 8 * time.Second },
+		"no request timeout":                func(c *Config) { c.RequestTimeout = 0 },
 	} {
 		c := DefaultConfig("a")
 		change(&c)

@@ -179,9 +179,9 @@ func (e *Elector) notify() {
 	e.changed = make(chan struct{})
 }
 
-// perform runs one operation on its store, bounded by RetryPeriod.
+// perform runs one operation on its store, bounded by RequestTimeout.
 func (e *Elector) perform(ctx context.Context, o op) result {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.RetryPeriod)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
 	defer cancel()
 	st := e.stores[o.store]
 	var res result
@@ -192,6 +192,9 @@ func (e *Elector) perform(ctx context.Context, o op) result {
 		rec.RenewTime = time.Now()
 		res.version, res.err = st.Put(ctx, rec, o.version)
 	}
+	// Our own deadline, whatever error the client made of it (an HTTP
+	// client's timeout may not wrap context.DeadlineExceeded).
+	res.timedOut = res.err != nil && ctx.Err() != nil
 	if res.err != nil && !errors.Is(res.err, ErrConflict) {
 		res.err = fmt.Errorf("store %s: %w", st.Name(), res.err)
 	}

@@ -25,6 +25,11 @@ type node struct {
 	// backoffUntil delays the next claim after a withdrawal, so that two
 	// candidates that split the stores do not collide again.
 	backoffUntil time.Time
+	// claimRTT is the slowest round trip of the current claim: the random
+	// back-off after losing it spans at least twice that, so that candidates
+	// whose round trips are longer than a RetryPeriod (an overloaded API
+	// server) stop colliding too.
+	claimRTT time.Duration
 	// claimedAt is when the current claim began: a claim that does not win
 	// within LeaseDuration is withdrawn, so it cannot block stores for ever.
 	claimedAt time.Time
@@ -112,6 +117,11 @@ type result struct {
 	rec     Record
 	version string
 	err     error
+	// timedOut says the request ran out of RequestTimeout: the store may
+	// answer the next one, so a read is sent again at once rather than at
+	// the next tick (a request sent into a partition must not delay the
+	// first read after it heals by a RetryPeriod more).
+	timedOut bool
 }
 
 func newNode(cfg Config, stores int, rnd *rand.Rand) *node {
@@ -144,6 +154,9 @@ func (n *node) handle(now time.Time, o op, res result) []op {
 	n.expire(now)
 	v := &n.views[o.store]
 	v.busy = false
+	if n.role == Claiming {
+		n.claimRTT = max(n.claimRTT, now.Sub(o.sent))
+	}
 	switch {
 	case o.kind == opRead && res.err == nil:
 		n.observe(v, now, res.rec, res.version)
@@ -155,6 +168,8 @@ func (n *node) handle(now time.Time, o op, res result) []op {
 	case o.kind == opWrite:
 		// A conflict, or an unknown outcome: learn the record before writing again.
 		v.stale = true
+	case res.timedOut:
+		v.stale = true // read again now
 	}
 	var ops []op
 	if n.role != Follower && v.known && !v.stale && n.superseded(v.rec) {
@@ -360,7 +375,7 @@ func (n *node) maybeClaim(now time.Time) []op {
 	if count < n.q {
 		return nil
 	}
-	n.role, n.term, n.reason, n.claimedAt = Claiming, term, "a majority of the records expired", now
+	n.role, n.term, n.reason, n.claimedAt, n.claimRTT = Claiming, term, "a majority of the records expired", now, 0
 	for i := range n.views {
 		n.views[i].ackSent = time.Time{}
 	}
@@ -385,8 +400,16 @@ func (n *node) stepDown(now time.Time, reason string) []op {
 		n.releaseAt = n.quietAt
 	}
 	n.role, n.reason, n.validUntil = Follower, reason, time.Time{}
-	n.backoffUntil = now.Add(time.Duration(n.rnd.Int64N(int64(n.cfg.RetryPeriod))))
+	n.backoffUntil = now.Add(n.backoff())
 	return n.release(now)
+}
+
+// backoff is a random wait before the next claim: within a RetryPeriod, or
+// twice the lost claim's slowest round trip if longer, and at most half a
+// LeaseDuration.
+func (n *node) backoff() time.Duration {
+	span := min(max(n.cfg.RetryPeriod, 2*n.claimRTT), n.cfg.LeaseDuration/2)
+	return time.Duration(n.rnd.Int64N(int64(span)))
 }
 
 // release writes the released record over the node's records of releaseTerm when due.

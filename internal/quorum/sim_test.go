@@ -37,12 +37,15 @@ const (
 )
 
 // livenessBound is how long after the last fault heals a leader must exist:
-// the failover bound (a read within one RetryPeriod, then LeaseDuration, both
-// on the slowest clock) plus round trips. Claims split between candidates
-// resolve within that time: withdrawn claims are released, so the next claim
-// need not wait for them to expire.
+// a read that sees the last records (within one RetryPeriod, or a
+// RequestTimeout if a request sent into the partition still holds the store:
+// a timed-out read is sent again at once), then
+// LeaseDuration, both on the slowest clock, plus round trips. Claims split
+// between candidates resolve within that time: withdrawn claims are
+// released, so the next claim need not wait for them to expire.
 func livenessBound(cfg Config, maxDelay time.Duration) time.Duration {
-	return cfg.FailoverBound() + 8*maxDelay
+	read := max(cfg.RetryPeriod, cfg.RequestTimeout)
+	return time.Duration(float64(read+cfg.LeaseDuration)/(1-cfg.MaxClockDrift)) + 8*maxDelay
 }
 
 func TestSimulation(t *testing.T) {
@@ -214,12 +217,12 @@ func (s *sim) send(sn *simNode, ops []op) {
 	for _, o := range ops {
 		sn.inflight[o.id] = o
 		s.tracef("n%d sends %s", sn.id, describeOp(o))
-		// The request timeout: the node learns nothing after RetryPeriod.
-		s.atNode(sn, trueAfter(sn, s.cfg.RetryPeriod), func() {
+		// The request timeout: the node learns nothing after RequestTimeout.
+		s.atNode(sn, trueAfter(sn, s.cfg.RequestTimeout), func() {
 			if _, ok := sn.inflight[o.id]; ok {
 				delete(sn.inflight, o.id)
 				s.tracef("n%d times out %d", sn.id, o.id)
-				s.send(sn, sn.n.handle(s.local(sn), o, result{err: context.DeadlineExceeded}))
+				s.send(sn, sn.n.handle(s.local(sn), o, result{err: context.DeadlineExceeded, timedOut: true}))
 				s.after(sn)
 			}
 		})
@@ -415,7 +418,9 @@ func (s *sim) setLinks(f func(n, st int) bool) {
 func runSim(seed uint64, tracing bool) simResult {
 	rnd := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	res := simResult{stores: 3 + 2*rnd.IntN(2), nodes: 2 + rnd.IntN(2)}
-	res.maxDelay = []time.Duration{10 * time.Millisecond, 300 * time.Millisecond, 1500 * time.Millisecond}[rnd.IntN(3)]
+	// Up to 4 s each way: round trips past the request timeout, so that
+	// writes of unknown outcome happen without a partition too.
+	res.maxDelay = []time.Duration{10 * time.Millisecond, 300 * time.Millisecond, 1500 * time.Millisecond, 4 * time.Second}[rnd.IntN(4)]
 	cfg := DefaultConfig("sim")
 	if err := cfg.Validate(); err != nil {
 		return simResult{failure: err.Error()}
