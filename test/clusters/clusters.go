@@ -64,6 +64,11 @@ type Options struct {
 	GatewayAPI map[int]string
 	// Setup, when set, runs once the clusters are up, before the tests (Main).
 	Setup func(ctx context.Context, s *Set) error
+	// Spare starts this many more clusters, in Set.Spare (contexts named on
+	// from the set's, plain Kubernetes), outside the set's contexts and
+	// kubeconfig: for the few tests of a package that need a larger
+	// federation than the rest, without a package of clusters of their own.
+	Spare int
 }
 
 // Cluster is one running member cluster.
@@ -87,6 +92,8 @@ func (c *Cluster) SetReachable(reachable bool) { c.proxy.setDown(!reachable) }
 // Set is a group of clusters started together.
 type Set struct {
 	Clusters []*Cluster
+	// Spare are the clusters Options.Spare asked for.
+	Spare []*Cluster
 	// Scheme knows the built-in kinds, CustomResourceDefinitions, amko's kinds and
 	// the foreign ones.
 	Scheme *k8sruntime.Scheme
@@ -112,6 +119,9 @@ func Start(ctx context.Context, n int, opts Options) (*Set, error) {
 	}
 	if len(contexts) != n {
 		return nil, fmt.Errorf("clusters: %d context names for %d clusters", len(contexts), n)
+	}
+	for i := range opts.Spare {
+		contexts = append(contexts, ContextName(n+i+1))
 	}
 	assets, err := assetsDir(opts.AssetsDir)
 	if err != nil {
@@ -141,18 +151,20 @@ func Start(ctx context.Context, n int, opts Options) (*Set, error) {
 		timeout = 60 * time.Second
 	}
 
-	s := &Set{Scheme: scheme, dir: dir, Clusters: make([]*Cluster, n)}
-	errs := make([]error, n)
+	s := &Set{Scheme: scheme, dir: dir}
+	all := make([]*Cluster, len(contexts))
+	errs := make([]error, len(contexts))
 	var wg sync.WaitGroup
-	for i := range n {
+	for i := range contexts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.Clusters[i], errs[i] = startOne(ctx, contexts[i], scheme, apiserver, etcd, timeout, slices.Contains(opts.OpenShift, i),
+			all[i], errs[i] = startOne(ctx, contexts[i], scheme, apiserver, etcd, timeout, i < n && slices.Contains(opts.OpenShift, i),
 				opts.GatewayAPI[i])
 		}()
 	}
 	wg.Wait()
+	s.Clusters, s.Spare = all[:n], all[n:]
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(err, s.Stop())
 	}
@@ -236,12 +248,12 @@ func (s *Set) Contexts() []string {
 	return names
 }
 
-// Stop stops every cluster and removes the Set's files.
+// Stop stops every cluster, the spare ones too, and removes the Set's files.
 func (s *Set) Stop() error {
 	var errs []error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, c := range s.Clusters {
+	for _, c := range slices.Concat(s.Clusters, s.Spare) {
 		if c == nil {
 			continue
 		}

@@ -82,17 +82,17 @@ func (a *electedAmko) writes(t *testing.T) float64 {
 }
 
 // linksKubeconfig is a gslb-members kubeconfig whose contexts reach the
-// clusters through links.
-func linksKubeconfig(t *testing.T, links []*clusters.Link) []byte {
+// clusters cls through links.
+func linksKubeconfig(t *testing.T, cls []*clusters.Cluster, links []*clusters.Link) []byte {
 	t.Helper()
 	kc := clientcmdapi.NewConfig()
 	for i, l := range links {
-		name := set.Clusters[i].Context
+		name := cls[i].Context
 		kc.Clusters[name] = &clientcmdapi.Cluster{Server: l.Config.Host, CertificateAuthorityData: l.Config.CAData}
 		kc.AuthInfos[name] = &clientcmdapi.AuthInfo{ClientCertificateData: l.Config.CertData, ClientKeyData: l.Config.KeyData, Token: l.Config.BearerToken}
 		kc.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
 	}
-	kc.CurrentContext = set.Clusters[0].Context
+	kc.CurrentContext = cls[0].Context
 	data, err := clientcmd.Write(*kc)
 	if err != nil {
 		t.Fatal(err)
@@ -102,17 +102,24 @@ func linksKubeconfig(t *testing.T, links []*clusters.Link) []byte {
 
 func runElectedAmko(t *testing.T, i int) *electedAmko {
 	t.Helper()
+	return runElectedAmkoIn(t, set.Clusters, i)
+}
+
+// runElectedAmkoIn runs the amko of cls[i], reaching every cluster of cls
+// through a link of its own.
+func runElectedAmkoIn(t *testing.T, cls []*clusters.Cluster, i int) *electedAmko {
+	t.Helper()
 	a := &electedAmko{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
-	for _, cl := range set.Clusters {
+	for _, cl := range cls {
 		l, err := cl.NewLink()
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.links = append(a.links, l)
 	}
-	op, err := operator.New(operator.Options{Config: set.Clusters[i].Config, Scheme: set.Scheme, PendingGrace: time.Second,
+	op, err := operator.New(operator.Options{Config: cls[i].Config, Scheme: set.Scheme, PendingGrace: time.Second,
 		ProbeScale: 0.05, Providers: providers.Build, DeletionWindow: -1, Metrics: operator.NewMetrics(a.reg),
-		MembersKubeconfig: linksKubeconfig(t, a.links), Log: slog.New(slog.NewTextHandler(a.log, nil))})
+		MembersKubeconfig: linksKubeconfig(t, cls, a.links), Log: slog.New(slog.NewTextHandler(a.log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +130,7 @@ func runElectedAmko(t *testing.T, i int) *electedAmko {
 	a.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("amko in %s: %v", set.Clusters[i].Context, err)
+			t.Errorf("amko in %s: %v", cls[i].Context, err)
 		}
 		for _, l := range a.links {
 			l.Close()

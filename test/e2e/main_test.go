@@ -46,7 +46,8 @@ func run(m *testing.M) int {
 	}
 	defer srv.Close()
 	sim, host = s, avisim.Host(srv)
-	return clusters.Main(m, 3, &set, clusters.Options{OpenShift: []int{2}})
+	// Two spare clusters make a federation of five for the quorum's tests.
+	return clusters.Main(m, 3, &set, clusters.Options{OpenShift: []int{2}, Spare: 2})
 }
 
 // leader is the cluster holding amko's configuration (and a member too).
