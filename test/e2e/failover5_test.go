@@ -3,26 +3,16 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
-	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/internal/quorum"
 	"github.com/amko-project/amko/test/await"
-	"github.com/amko-project/amko/test/clusters"
 )
 
 // partition leaves each amko reaching only the clusters of its own group
@@ -70,10 +60,6 @@ func describeWrites(ws []avisim.JournalEntry) string {
 // nobody writes, not even the change made meanwhile, for as long as a claim
 // would take; healed, one leader writes it.
 func TestAutomaticFailoverFive(t *testing.T) {
-	ctx := context.Background()
-	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
-		t.Fatal(err)
-	}
 	cls := slices.Concat(set.Clusters, set.Spare)
 	if len(cls) != 5 {
 		t.Fatalf("%d clusters, want five (three and two spare)", len(cls))
@@ -82,76 +68,8 @@ func TestAutomaticFailoverFive(t *testing.T) {
 	for i, cl := range cls {
 		contexts[i] = cl.Context
 	}
-	spec := amkov1alpha2.GDPSpec{
-		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "q5"}}},
-		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster2-admin"}, {Cluster: "cluster3-admin"}},
-	}
-	gdp(t, spec)
-	var gc amkov1alpha1.GSLBConfig
-	if err := leader().Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
-		t.Fatal(err)
-	}
-	// Every cluster holds the configuration, so any amko may be elected; the
-	// applications run in clusters 2 and 3 (the GSLBConfig's members), the
-	// election spans all five.
-	for _, cl := range cls[1:] {
-		for _, obj := range []client.Object{
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret},
-				Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
-			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: gc.Name, Annotations: gc.Annotations}, Spec: gc.Spec},
-			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}, Spec: spec},
-		} {
-			if err := cl.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-				t.Fatal(err)
-			}
-		}
-	}
-	for i, cl := range cls {
-		ac := &amkov1alpha1.AMKOCluster{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: amkoClusterName},
-			Spec: amkov1alpha1.AMKOClusterSpec{ClusterContext: contexts[i], Version: "2.2.1", Clusters: contexts,
-				Failover: amkov1alpha1.FailoverAutomatic}}
-		if err := cl.Client.Create(ctx, ac); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gs := "q5.example.com"
-	for i, cl := range cls[1:3] {
-		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "q5",
-			Labels: map[string]string{"app": "q5"}, Hostname: gs, IP: fmt.Sprintf("10.75.%d.1", i+2),
-			AKO: ako(gs, fmt.Sprintf("virtualservice-q5%d", i+2))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	amkos := make([]*electedAmko, len(cls))
-	for i := range cls {
-		amkos[i] = runElectedAmkoIn(t, cls, i)
-	}
-	defer func() {
-		partition(amkos)
-		if t.Failed() {
-			for i, a := range amkos {
-				t.Logf("amko of %s: %+v\n%s", contexts[i], a.op.Status().Election, a.log.tail(30))
-			}
-		}
-		for _, cl := range cls[1:3] {
-			_ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "q5"}})
-		}
-		if slices.ContainsFunc(amkos, func(a *electedAmko) bool { return a.op.Role() == operator.RoleLeader }) {
-			await.Eventually(t, "the GSLB service is deleted", noService(gs))
-		}
-		for _, a := range amkos {
-			a.stop()
-		}
-		for _, cl := range cls {
-			_ = cl.Client.Delete(ctx, &amkov1alpha1.AMKOCluster{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: amkoClusterName}})
-			_ = cl.Client.Delete(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: quorum.LeaseNamespace, Name: quorum.LeaseName}})
-		}
-		for _, cl := range cls[1:] {
-			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha1.GSLBConfig{}, client.InNamespace(clusters.Namespace))
-			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha2.GlobalDeploymentPolicy{}, client.InNamespace(clusters.Namespace))
-		}
-	}()
+	amkos, gs := federate(t, cls, "q5", 75)
+	defer partition(amkos)
 
 	var first int
 	var term int64

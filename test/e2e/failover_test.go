@@ -64,7 +64,7 @@ func (b *syncBuffer) tail(n int) string {
 }
 
 // writes is how many changes this amko has written to the controller.
-func (a *electedAmko) writes(t *testing.T) float64 {
+func (a *electedAmko) writes(t testing.TB) float64 {
 	t.Helper()
 	mfs, err := a.reg.Gather()
 	if err != nil {
@@ -83,7 +83,7 @@ func (a *electedAmko) writes(t *testing.T) float64 {
 
 // linksKubeconfig is a gslb-members kubeconfig whose contexts reach the
 // clusters cls through links.
-func linksKubeconfig(t *testing.T, cls []*clusters.Cluster, links []*clusters.Link) []byte {
+func linksKubeconfig(t testing.TB, cls []*clusters.Cluster, links []*clusters.Link) []byte {
 	t.Helper()
 	kc := clientcmdapi.NewConfig()
 	for i, l := range links {
@@ -107,7 +107,7 @@ func runElectedAmko(t *testing.T, i int) *electedAmko {
 
 // runElectedAmkoIn runs the amko of cls[i], reaching every cluster of cls
 // through a link of its own.
-func runElectedAmkoIn(t *testing.T, cls []*clusters.Cluster, i int) *electedAmko {
+func runElectedAmkoIn(t testing.TB, cls []*clusters.Cluster, i int) *electedAmko {
 	t.Helper()
 	a := &electedAmko{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
 	for _, cl := range cls {
@@ -163,6 +163,101 @@ func elected(amkos []*electedAmko) (int, int64, error) {
 	return found, term, nil
 }
 
+// federate runs one amko per cluster of cls, all with failover Automatic over
+// cls: each cluster gets the controller's Secret, the GSLBConfig and a GDP
+// selecting app, and the applications run in cls[1] and cls[2] (the
+// GSLBConfig's second and third members) as LoadBalancer services named
+// app, at 10.<net>.2.1 and 10.<net>.3.1, under the host it returns. When tb
+// ends, the leader of the moment deletes the service, the amkos stop and the
+// election's objects go.
+func federate(tb testing.TB, cls []*clusters.Cluster, app string, net int) ([]*electedAmko, string) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
+		tb.Fatal(err)
+	}
+	contexts := make([]string, len(cls))
+	for i, cl := range cls {
+		contexts[i] = cl.Context
+	}
+	spec := amkov1alpha2.GDPSpec{
+		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": app}}},
+		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster2-admin"}, {Cluster: "cluster3-admin"}},
+	}
+	if err := set.SetGDP(ctx, spec); err != nil {
+		tb.Fatal(err)
+	}
+	// Every cluster holds the configuration: any amko may be elected.
+	var gc amkov1alpha1.GSLBConfig
+	if err := leader().Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
+		tb.Fatal(err)
+	}
+	for _, cl := range cls[1:] {
+		for _, obj := range []client.Object{
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret},
+				Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
+			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: gc.Name, Annotations: gc.Annotations}, Spec: gc.Spec},
+			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}, Spec: spec},
+		} {
+			if err := cl.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+				tb.Fatal(err)
+			}
+		}
+	}
+	for i, cl := range cls {
+		ac := &amkov1alpha1.AMKOCluster{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: amkoClusterName},
+			Spec: amkov1alpha1.AMKOClusterSpec{ClusterContext: contexts[i], Version: "2.2.1", Clusters: contexts,
+				Failover: amkov1alpha1.FailoverAutomatic}}
+		if err := cl.Client.Create(ctx, ac); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	gs := app + ".example.com"
+	for i, cl := range cls[1:3] {
+		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: app,
+			Labels: map[string]string{"app": app}, Hostname: gs, IP: fmt.Sprintf("10.%d.%d.1", net, i+2),
+			AKO: ako(gs, fmt.Sprintf("virtualservice-%s%d", app, i+2))}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+
+	amkos := make([]*electedAmko, len(cls))
+	for i := range cls {
+		amkos[i] = runElectedAmkoIn(tb, cls, i)
+	}
+	tb.Cleanup(func() {
+		for _, a := range amkos {
+			for _, l := range a.links {
+				l.SetReachable(true)
+			}
+		}
+		if tb.Failed() {
+			for i, a := range amkos {
+				tb.Logf("amko of %s: %+v\n%s", contexts[i], a.op.Status().Election, a.log.tail(30))
+			}
+		}
+		for _, cl := range cls[1:3] {
+			_ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: app}})
+		}
+		// The leader of the moment deletes the service before the amkos stop.
+		if slices.ContainsFunc(amkos, func(a *electedAmko) bool { return a.op.Role() == operator.RoleLeader }) {
+			await.Eventually(tb, "the GSLB service is deleted", noService(gs))
+		}
+		for _, a := range amkos {
+			a.stop()
+		}
+		for _, cl := range cls {
+			_ = cl.Client.Delete(ctx, &amkov1alpha1.AMKOCluster{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: amkoClusterName}})
+			_ = cl.Client.Delete(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: quorum.LeaseNamespace, Name: quorum.LeaseName}})
+		}
+		for _, cl := range cls[1:] {
+			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha1.GSLBConfig{}, client.InNamespace(clusters.Namespace))
+			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha2.GlobalDeploymentPolicy{}, client.InNamespace(clusters.Namespace))
+		}
+	})
+	return amkos, gs
+}
+
 // Automatic failover end to end: three amkos, one per cluster, with
 // failover Automatic, elect one leader, which writes to the controller. Its
 // site is cut off from the other two (its own cluster and the controller stay
@@ -172,77 +267,7 @@ func elected(amkos []*electedAmko) (int, int64, error) {
 // its term lapsed. When the site comes back it follows by itself.
 func TestAutomaticFailover(t *testing.T) {
 	ctx := context.Background()
-	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
-		t.Fatal(err)
-	}
-	spec := amkov1alpha2.GDPSpec{
-		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": "qf"}}},
-		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster2-admin"}, {Cluster: "cluster3-admin"}},
-	}
-	gdp(t, spec)
-	// Every cluster holds the configuration: any amko may be elected.
-	var gc amkov1alpha1.GSLBConfig
-	if err := leader().Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
-		t.Fatal(err)
-	}
-	for _, cl := range set.Clusters[1:] {
-		for _, obj := range []client.Object{
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret},
-				Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
-			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: gc.Name, Annotations: gc.Annotations}, Spec: gc.Spec},
-			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}, Spec: spec},
-		} {
-			if err := cl.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-				t.Fatal(err)
-			}
-		}
-	}
-	for i, cl := range set.Clusters {
-		ac := &amkov1alpha1.AMKOCluster{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: amkoClusterName},
-			Spec: amkov1alpha1.AMKOClusterSpec{ClusterContext: set.Clusters[i].Context, Version: "2.2.1", Clusters: set.Contexts(),
-				Failover: amkov1alpha1.FailoverAutomatic}}
-		if err := cl.Client.Create(ctx, ac); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gs := "qf.example.com"
-	for i, cl := range set.Clusters[1:] {
-		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: "qf",
-			Labels: map[string]string{"app": "qf"}, Hostname: gs, IP: fmt.Sprintf("10.71.%d.1", i+2),
-			AKO: ako(gs, fmt.Sprintf("virtualservice-qf%d", i+2))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	amkos := make([]*electedAmko, len(set.Clusters))
-	for i := range set.Clusters {
-		amkos[i] = runElectedAmko(t, i)
-	}
-	defer func() {
-		if t.Failed() {
-			for i, a := range amkos {
-				t.Logf("amko of %s: %+v\n%s", set.Clusters[i].Context, a.op.Status().Election, a.log.tail(30))
-			}
-		}
-		for _, cl := range set.Clusters[1:] {
-			_ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "qf"}})
-		}
-		// The leader of the moment deletes the service before the amkos stop.
-		if slices.ContainsFunc(amkos, func(a *electedAmko) bool { return a.op.Role() == operator.RoleLeader }) {
-			await.Eventually(t, "the GSLB service is deleted", noService(gs))
-		}
-		for _, a := range amkos {
-			a.stop()
-		}
-		for _, cl := range set.Clusters {
-			_ = cl.Client.Delete(ctx, &amkov1alpha1.AMKOCluster{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: amkoClusterName}})
-			_ = cl.Client.Delete(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: quorum.LeaseNamespace, Name: quorum.LeaseName}})
-		}
-		for _, cl := range set.Clusters[1:] {
-			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha1.GSLBConfig{}, client.InNamespace(clusters.Namespace))
-			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha2.GlobalDeploymentPolicy{}, client.InNamespace(clusters.Namespace))
-		}
-	}()
+	amkos, gs := federate(t, set.Clusters, "qf", 71)
 
 	// One is elected, and it writes.
 	var first int
@@ -328,13 +353,12 @@ func TestAutomaticFailover(t *testing.T) {
 	t.Logf("first controller write after the cut: %v after it", firstWrite.Sub(cut).Round(time.Millisecond))
 
 	// The new leader federates with its term on what it writes.
-	spec.TTL = ptr(33)
 	var ngdp amkov1alpha2.GlobalDeploymentPolicy
 	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // amko writes its status meanwhile
 		if err := set.Clusters[next].Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GDPName}, &ngdp); err != nil {
 			return err
 		}
-		ngdp.Spec = spec
+		ngdp.Spec.TTL = ptr(33)
 		return set.Clusters[next].Client.Update(ctx, &ngdp)
 	}); err != nil {
 		t.Fatal(err)

@@ -422,7 +422,7 @@ func (s *scenario) setIngressLabels(cl *clusters.Cluster, ns, name string, label
 }
 
 // setServiceIP rewrites the address AKO gave a LoadBalancer Service.
-func setServiceIP(t *testing.T, cl *clusters.Cluster, ns, name, ip string) {
+func setServiceIP(t testing.TB, cl *clusters.Cluster, ns, name, ip string) {
 	t.Helper()
 	ctx := context.Background()
 	var svc corev1.Service
