@@ -197,13 +197,15 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 		if err != nil {
 			return fmt.Errorf("reading the backend's GSLB services: %w", err)
 		}
-		// The planner keeps the observed state from here on, from the
-		// results of the writes: the first plan compares everything, the
-		// next ones what changed since (or did not succeed).
 		if backend.Shared() {
+			// A fresh read shows any stale leader's write that landed over
+			// this amko's (term.go).
 			_, elected := o.writeTerm()
 			o.checkTerms(gc, obs, elected)
 		}
+		// The planner keeps the observed state from here on, from the
+		// results of the writes: the first plan compares everything, the
+		// next ones what changed since (or did not succeed).
 		planner = plan.NewPlanner(obs, backend.Equality())
 		o.mu.Lock()
 		o.state.observed = planner
@@ -226,7 +228,8 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 		}
 		defer release()
 		applyCtx = fctx
-		// And they carry the term (term.go), but over a later term's object.
+		// They carry the term (term.go), and none goes over an object a
+		// later term wrote.
 		term, elected := o.writeTerm()
 		if elected && term <= 0 {
 			return errors.New("not writing: this amko holds no current leadership term")
