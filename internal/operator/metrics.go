@@ -35,6 +35,9 @@ type Metrics struct {
 	tlsVerified prometheus.Gauge
 	dnsDiffers  prometheus.Gauge
 	leaderMoves prometheus.Counter
+	// staleTerm counts the term markers that showed another leader's write
+	// (term.go), by outcome.
+	staleTerm *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (when not nil).
@@ -83,9 +86,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "amko_gslb_leader_controller_changes_total",
 			Help: "Times amko moved to another controller of spec.gslbLeader.alternateControllers (or back to controllerIP) because it became the GSLB leader.",
 		}),
+		staleTerm: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amko_stale_term_writes_total",
+			Help: "With failover Automatic, controller objects whose leadership term marker showed another leader's write, by outcome: refused (a later term wrote the object; this amko did not overwrite it) or detected (an older term's late write landed over this amko's; repaired if it differs).",
+		}, []string{"outcome"}),
 	}
 	// Exported from the start, at zero: a dashboard shows "none taken out"
 	// rather than no data.
+	for _, outcome := range []string{outcomeRefused, outcomeDetected} {
+		m.staleTerm.WithLabelValues(outcome)
+	}
 	for _, cause := range []string{causeEndpoints, causeClusterLost} {
 		m.disabled.WithLabelValues(cause)
 		for _, state := range []string{"down", "up"} {
@@ -94,7 +104,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.passDuration, m.changes, m.requests, m.services, m.members, m.clusterUp, m.probeChanges, m.tlsVerified, m.dnsDiffers,
-			m.disabled, m.downChanges, m.leaderMoves)
+			m.disabled, m.downChanges, m.leaderMoves, m.staleTerm)
 	}
 	return m
 }

@@ -171,6 +171,8 @@ type Operator struct {
 	unfederated string
 	// elect is the set's election, with spec.failover Automatic (election.go).
 	elect electionState
+	// terms is the term of this amko's writes to the controller (term.go).
+	terms termMarks
 	// writable is when this amko last started or became able to write: member
 	// clusters that never answered since get PendingGrace before writes go on.
 	writable time.Time

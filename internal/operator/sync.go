@@ -197,6 +197,12 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 		if err != nil {
 			return fmt.Errorf("reading the backend's GSLB services: %w", err)
 		}
+		if backend.Shared() {
+			// A fresh read shows any stale leader's write that landed over
+			// this amko's (term.go).
+			_, elected := o.writeTerm()
+			o.checkTerms(gc, obs, elected)
+		}
 		// The planner keeps the observed state from here on, from the
 		// results of the writes: the first plan compares everything, the
 		// next ones what changed since (or did not succeed).
@@ -212,6 +218,7 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 		return nil
 	}
 	applyCtx := ctx
+	var refused error
 	if backend.Shared() {
 		// With failover Automatic, the writes happen only while the term is
 		// provably current, and stop the moment it lapses.
@@ -221,10 +228,26 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 		}
 		defer release()
 		applyCtx = fctx
+		// They carry the term (term.go), and none goes over an object a
+		// later term wrote.
+		term, elected := o.writeTerm()
+		if elected && term <= 0 {
+			return errors.New("not writing: this amko holds no current leadership term")
+		}
+		if term > 0 {
+			changes, refused = o.markTerm(gc, planner, changes, term)
+		}
 	}
-	results := backend.Apply(applyCtx, changes)
+	var results []plan.Result
+	if len(changes) > 0 {
+		results = backend.Apply(applyCtx, changes)
+	}
+	o.noteWritten(results)
 	var errs []error
 	reobserve := false
+	if refused != nil {
+		errs, reobserve = append(errs, refused), true
+	}
 	for _, r := range results {
 		o.metrics.change(r)
 		switch {

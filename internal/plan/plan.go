@@ -44,12 +44,20 @@ type Change struct {
 	UUID    string
 	Service *gslb.Service
 	Monitor *gslb.HealthMonitor
+	// Term is the leadership term the write is made under (failover
+	// Automatic), which a backend that can records on the object; 0: none,
+	// the object is written as AMKO writes it. The plan leaves it 0: the
+	// writer sets it right before applying.
+	Term int64
 }
 
 // ObservedService is a service the backend holds and the operator owns.
 type ObservedService struct {
 	UUID    string
 	Service *gslb.Service
+	// Term is the leadership term recorded on the object by its last writer;
+	// 0: none. It is never a difference: plans compare Service only.
+	Term int64
 }
 
 // ObservedMonitor is a health monitor the backend holds and the operator owns.
@@ -57,6 +65,8 @@ type ObservedMonitor struct {
 	UUID    string
 	Tenant  string
 	Monitor gslb.HealthMonitor
+	// Term is as ObservedService's.
+	Term int64
 }
 
 // Observed is the backend's state of the operator's objects.

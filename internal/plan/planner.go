@@ -64,6 +64,22 @@ func NewPlanner(observed Observed, opts Options) *Planner {
 // ObservedServices is the number of services the observed state holds.
 func (p *Planner) ObservedServices() int { return len(p.obsSvc) }
 
+// ObservedTerm is the leadership term recorded on the observed object ch
+// updates or deletes, as last observed or written; 0 for none (and for a
+// create).
+func (p *Planner) ObservedTerm(ch Change) int64 {
+	k := key{ch.Tenant, ch.Name}
+	switch {
+	case ch.Op == Create:
+		return 0
+	case ch.Kind == KindService:
+		return p.obsSvc[k].Term
+	case ch.Kind == KindMonitor:
+		return p.obsHM[k].Term
+	}
+	return 0
+}
+
 // Plan returns the changes that turn the observed state into desired, in
 // Compute's order.
 func (p *Planner) Plan(desired []*gslb.Service) []Change {

@@ -5,6 +5,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -165,5 +166,29 @@ func TestPlannerComparesWhatChanged(t *testing.T) {
 	clear(compared)
 	if got := p.Plan([]*gslb.Service{a, b2}); len(got) != 0 || len(compared) != 0 {
 		t.Fatalf("nothing changed: %s, compared %v", summary(got), compared)
+	}
+}
+
+// ObservedTerm is the term on the object a change updates or deletes, as
+// observed and then as written; none for a create.
+func TestPlannerObservedTerm(t *testing.T) {
+	hm := gslb.HealthMonitor{Name: "amko--m"}
+	obs := Observed{
+		Services: []ObservedService{{UUID: "s", Service: &gslb.Service{Tenant: "t", Name: "a", HealthMonitors: []gslb.HealthMonitor{hm}}, Term: 3}},
+		Monitors: []ObservedMonitor{{UUID: "m", Tenant: "t", Monitor: hm, Term: 2}},
+	}
+	p := NewPlanner(obs, Options{})
+	changed := &gslb.Service{Tenant: "t", Name: "a", Enabled: true, HealthMonitors: []gslb.HealthMonitor{{Name: "amko--m", Port: 80}}}
+	changes := p.Plan([]*gslb.Service{changed, {Tenant: "t", Name: "b"}})
+	terms := map[string]int64{}
+	for _, ch := range changes {
+		terms[string(ch.Op)+" "+ch.Name] = p.ObservedTerm(ch)
+	}
+	if want := map[string]int64{"update amko--m": 2, "update a": 3, "create b": 0}; !maps.Equal(terms, want) {
+		t.Fatalf("terms %v, want %v", terms, want)
+	}
+	p.Applied([]Result{{Change: changes[1], Service: &ObservedService{UUID: "s", Service: changed, Term: 4}}})
+	if got := p.ObservedTerm(Change{Op: Delete, Kind: KindService, Tenant: "t", Name: "a"}); got != 4 {
+		t.Errorf("after a write under term 4: %d", got)
 	}
 }

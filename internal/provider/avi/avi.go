@@ -190,7 +190,7 @@ func (p *Provider) Observe(ctx context.Context) (plan.Observed, error) {
 		if str(o["created_by"]) != p.cfg.CreatedBy {
 			continue
 		}
-		obs.Services = append(obs.Services, plan.ObservedService{UUID: str(o["uuid"]), Service: parseService(o)})
+		obs.Services = append(obs.Services, plan.ObservedService{UUID: str(o["uuid"]), Service: parseService(o), Term: termOf(o)})
 	}
 	monitors, err := p.list(ctx, "*", "healthmonitor", url.Values{
 		"is_federated": {"true"}, "include_name": {""}, "page_size": {"100"},
@@ -203,7 +203,7 @@ func (p *Provider) Observe(ctx context.Context) (plan.Observed, error) {
 			continue
 		}
 		obs.Monitors = append(obs.Monitors, plan.ObservedMonitor{
-			UUID: str(o["uuid"]), Tenant: refName(str(o["tenant_ref"])), Monitor: parseMonitor(o),
+			UUID: str(o["uuid"]), Tenant: refName(str(o["tenant_ref"])), Monitor: parseMonitor(o), Term: termOf(o),
 		})
 	}
 	return obs, nil
@@ -305,9 +305,9 @@ func (p *Provider) apply(ctx context.Context, ch plan.Change) plan.Result {
 	var body map[string]any
 	if ch.Op != plan.Delete {
 		if ch.Kind == plan.KindService {
-			body = serviceBody(ch.Service, p.cfg.CreatedBy)
+			body = serviceBody(ch.Service, p.cfg.CreatedBy, ch.Term)
 		} else {
-			body = monitorBody(ch.Monitor, ch.Tenant, p.cfg.CreatedBy)
+			body = monitorBody(ch.Monitor, ch.Tenant, p.cfg.CreatedBy, ch.Term)
 		}
 	}
 	var out map[string]any
@@ -332,9 +332,9 @@ func (p *Provider) apply(ctx context.Context, ch plan.Change) plan.Result {
 	}
 	uuid := str(out["uuid"])
 	if ch.Kind == plan.KindService {
-		res.Service = &plan.ObservedService{UUID: uuid, Service: parseService(out)}
+		res.Service = &plan.ObservedService{UUID: uuid, Service: parseService(out), Term: termOf(out)}
 	} else {
-		res.Monitor = &plan.ObservedMonitor{UUID: uuid, Tenant: ch.Tenant, Monitor: parseMonitor(out)}
+		res.Monitor = &plan.ObservedMonitor{UUID: uuid, Tenant: ch.Tenant, Monitor: parseMonitor(out), Term: termOf(out)}
 	}
 	return res
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/amko-project/amko/internal/gslb"
@@ -26,8 +27,10 @@ func ipAddr(a netip.Addr) map[string]any {
 	return map[string]any{"addr": a.Unmap().String(), "type": typ}
 }
 
-// serviceBody is the GSLB service as amko writes it.
-func serviceBody(s *gslb.Service, createdBy string) map[string]any {
+// serviceBody is the GSLB service as amko writes it: with term > 0 (failover
+// Automatic) it carries the term marker, which AMKO never sends; with 0 it is
+// AMKO's body exactly.
+func serviceBody(s *gslb.Service, createdBy string, term int64) map[string]any {
 	refs := []any{}
 	for _, m := range s.HealthMonitors {
 		refs = append(refs, "/api/healthmonitor?name="+m.Name)
@@ -92,6 +95,9 @@ func serviceBody(s *gslb.Service, createdBy string) map[string]any {
 		"site_persistence_enabled":         s.SitePersistence != nil,
 		"groups":                           groups,
 	}
+	if term > 0 {
+		body["markers"] = []any{termMarker(term)}
+	}
 	if s.TTL != nil {
 		body["ttl"] = *s.TTL
 	}
@@ -117,8 +123,13 @@ func serviceBody(s *gslb.Service, createdBy string) map[string]any {
 	return body
 }
 
-// monitorBody is the health monitor as amko writes it.
-func monitorBody(m *gslb.HealthMonitor, tenant, createdBy string) map[string]any {
+// monitorBody is the health monitor as amko writes it: AMKO's created-by
+// marker first (AMKO reads it), then with term > 0 the term marker.
+func monitorBody(m *gslb.HealthMonitor, tenant, createdBy string, term int64) map[string]any {
+	markers := []any{map[string]any{"key": markerKey, "values": []any{createdBy}}}
+	if term > 0 {
+		markers = append(markers, termMarker(term))
+	}
 	body := map[string]any{
 		"name":                     m.Name,
 		"type":                     m.Type,
@@ -130,7 +141,7 @@ func monitorBody(m *gslb.HealthMonitor, tenant, createdBy string) map[string]any
 		"allow_duplicate_monitors": true,
 		"description":              m.Description,
 		"tenant_ref":               tenantRef(tenant),
-		"markers":                  []any{map[string]any{"key": markerKey, "values": []any{createdBy}}},
+		"markers":                  markers,
 	}
 	if m.Port > 0 {
 		body["monitor_port"] = m.Port
@@ -152,6 +163,35 @@ func monitorBody(m *gslb.HealthMonitor, tenant, createdBy string) map[string]any
 
 // markerKey is the health monitor marker AMKO sets to its created_by.
 const markerKey = "created-by"
+
+// TermMarkerKey is the marker that records, on the services and monitors an
+// elected amko writes (failover Automatic), the leadership term it wrote
+// them under, in decimal (as quorum.FormatTerm). The controller's writes are
+// not conditional, so a stale leader's late write is not refused: the
+// marker makes it visible (an older term over a newer one) and repaired.
+const TermMarkerKey = "amko-leader-term"
+
+func termMarker(term int64) map[string]any {
+	return map[string]any{"key": TermMarkerKey, "values": []any{strconv.FormatInt(term, 10)}}
+}
+
+// termOf is the term an observed object's term marker records; 0 when it
+// has none or an unreadable one (written as AMKO writes).
+func termOf(o map[string]any) int64 {
+	markers, _ := o["markers"].([]any)
+	for _, mk := range markers {
+		m, _ := mk.(map[string]any)
+		if str(m["key"]) != TermMarkerKey {
+			continue
+		}
+		if v := stringList(m["values"]); len(v) > 0 {
+			if t, err := strconv.ParseInt(v[0], 10, 64); err == nil && t > 0 {
+				return t
+			}
+		}
+	}
+	return 0
+}
 
 // parseService reads an observed GSLB service (rendered with include_name).
 func parseService(o map[string]any) *gslb.Service {

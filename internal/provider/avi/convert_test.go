@@ -75,7 +75,7 @@ func TestServiceEqualMatchesBodies(t *testing.T) {
 	for name, mutate := range mutations {
 		a, b := baseService(), baseService()
 		mutate(b)
-		want := bodiesEqual(serviceBody(a, "amko-x"), serviceBody(b, "amko-x"))
+		want := bodiesEqual(serviceBody(a, "amko-x", 0), serviceBody(b, "amko-x", 0))
 		if got := ServiceEqual(a, b); got != want {
 			t.Errorf("%s: ServiceEqual = %v, written bodies equal = %v", name, got, want)
 		}
@@ -108,9 +108,78 @@ func TestMonitorEqualMatchesBodies(t *testing.T) {
 	for name, mutate := range mutations {
 		a, b := base(), base()
 		mutate(b)
-		want := bodiesEqual(monitorBody(a, "admin", "amko-x"), monitorBody(b, "admin", "amko-x"))
+		want := bodiesEqual(monitorBody(a, "admin", "amko-x", 0), monitorBody(b, "admin", "amko-x", 0))
 		if got := MonitorEqual(a, b); got != want {
 			t.Errorf("%s: MonitorEqual = %v, written bodies equal = %v", name, got, want)
 		}
 	}
+}
+
+// The term marker is read back from what the controller returns; anything
+// else (no marker, an unreadable or non-positive value) is no term.
+func TestTermOf(t *testing.T) {
+	for _, c := range []struct {
+		markers string
+		want    int64
+	}{
+		{`null`, 0},
+		{`[]`, 0},
+		{`[{"key":"created-by","values":["amko-x"]}]`, 0},
+		{`[{"key":"created-by","values":["amko-x"]},{"key":"amko-leader-term","values":["12"]}]`, 12},
+		{`[{"key":"amko-leader-term","values":["7","9"]}]`, 7},
+		{`[{"key":"amko-leader-term"}]`, 0},
+		{`[{"key":"amko-leader-term","values":["x"]}]`, 0},
+		{`[{"key":"amko-leader-term","values":["-2"]}]`, 0},
+		{`[{"key":"amko-leader-term","values":["0"]}]`, 0},
+	} {
+		var o map[string]any
+		if err := json.Unmarshal([]byte(`{"markers":`+c.markers+`}`), &o); err != nil {
+			t.Fatal(err)
+		}
+		if got := termOf(o); got != c.want {
+			t.Errorf("markers %s: term %d, want %d", c.markers, got, c.want)
+		}
+	}
+}
+
+// The term changes the written body by the marker only, and never what
+// ServiceEqual and MonitorEqual compare.
+func TestTermOnlyInMarkers(t *testing.T) {
+	s := baseService()
+	without, with := serviceBody(s, "amko-x", 0), serviceBody(s, "amko-x", 4)
+	if _, ok := without["markers"]; ok {
+		t.Errorf("service body without a term has markers: %v", without["markers"])
+	}
+	delete(with, "markers")
+	if !bodiesEqual(without, with) {
+		t.Error("the term changed more than the service's markers")
+	}
+	m := &gslb.HealthMonitor{Name: "amko--1", Type: "HEALTH_MONITOR_TCP", Interval: 10}
+	hmWithout, hmWith := monitorBody(m, "admin", "amko-x", 0), monitorBody(m, "admin", "amko-x", 4)
+	if got := len(hmWith["markers"].([]any)); got != 2 {
+		t.Errorf("monitor markers with a term: %v", hmWith["markers"])
+	}
+	if got := hmWith["markers"].([]any)[0]; !bodiesEqual(got.(map[string]any), hmWithout["markers"].([]any)[0].(map[string]any)) {
+		t.Errorf("created-by is not the first marker: %v", hmWith["markers"])
+	}
+	hmWith["markers"] = hmWithout["markers"]
+	if !bodiesEqual(hmWithout, hmWith) {
+		t.Error("the term changed more than the monitor's markers")
+	}
+	if termOf(roundTrip(t, serviceBody(s, "amko-x", 4))) != 4 || termOf(roundTrip(t, monitorBody(m, "admin", "amko-x", 4))) != 4 {
+		t.Error("the written term does not parse back")
+	}
+}
+
+func roundTrip(t *testing.T, body map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o map[string]any
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
