@@ -106,8 +106,8 @@ func runElectedAmko(t *testing.T, i int) *electedAmko {
 }
 
 // runElectedAmkoIn runs the amko of cls[i], reaching every cluster of cls
-// through a link of its own.
-func runElectedAmkoIn(t testing.TB, cls []*clusters.Cluster, i int) *electedAmko {
+// through a link of its own; tune, if any, changes its options.
+func runElectedAmkoIn(t testing.TB, cls []*clusters.Cluster, i int, tune ...func(*operator.Options)) *electedAmko {
 	t.Helper()
 	a := &electedAmko{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
 	for _, cl := range cls {
@@ -117,9 +117,13 @@ func runElectedAmkoIn(t testing.TB, cls []*clusters.Cluster, i int) *electedAmko
 		}
 		a.links = append(a.links, l)
 	}
-	op, err := operator.New(operator.Options{Config: cls[i].Config, Scheme: set.Scheme, PendingGrace: time.Second,
+	opts := operator.Options{Config: cls[i].Config, Scheme: set.Scheme, PendingGrace: time.Second,
 		ProbeScale: 0.05, Providers: providers.Build, DeletionWindow: -1, Metrics: operator.NewMetrics(a.reg),
-		MembersKubeconfig: linksKubeconfig(t, cls, a.links), Log: slog.New(slog.NewTextHandler(a.log, nil))})
+		MembersKubeconfig: linksKubeconfig(t, cls, a.links), Log: slog.New(slog.NewTextHandler(a.log, nil))}
+	for _, f := range tune {
+		f(&opts)
+	}
+	op, err := operator.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

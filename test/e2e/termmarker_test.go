@@ -6,13 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"maps"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,7 +21,6 @@ import (
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
 	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/internal/provider/avi"
-	"github.com/amko-project/amko/internal/provider/providers"
 	"github.com/amko-project/amko/internal/quorum"
 	"github.com/amko-project/amko/test/await"
 	"github.com/amko-project/amko/test/clusters"
@@ -49,34 +46,7 @@ func termMarkerOf(obj map[string]any) string {
 // controller) comes within seconds.
 func runTermAmko(t *testing.T, i int, resync time.Duration) *electedAmko {
 	t.Helper()
-	a := &electedAmko{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
-	for _, cl := range set.Clusters {
-		l, err := cl.NewLink()
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.links = append(a.links, l)
-	}
-	op, err := operator.New(operator.Options{Config: set.Clusters[i].Config, Scheme: set.Scheme, PendingGrace: time.Second,
-		ProbeScale: 0.05, Providers: providers.Build, DeletionWindow: -1, Metrics: operator.NewMetrics(a.reg), Resync: resync,
-		MembersKubeconfig: linksKubeconfig(t, a.links), Log: slog.New(slog.NewTextHandler(a.log, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- op.Run(ctx) }()
-	a.op = op
-	a.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("amko in %s: %v", set.Clusters[i].Context, err)
-		}
-		for _, l := range a.links {
-			l.Close()
-		}
-	}
-	return a
+	return runElectedAmkoIn(t, set.Clusters, i, func(o *operator.Options) { o.Resync = resync })
 }
 
 // With failover Automatic, what the elected amko writes to the controller
