@@ -75,8 +75,10 @@ func (o *Operator) writeTerm() (term int64, elected bool) {
 func (o *Operator) markTerm(gc *amkov1alpha1.GSLBConfig, planner *plan.Planner, changes []plan.Change, term int64) ([]plan.Change, error) {
 	kept := changes[:0:0]
 	var errs []error
+	var later int64
 	for _, ch := range changes {
 		if t := planner.ObservedTerm(ch); t > term {
+			later = max(later, t)
 			err := fmt.Errorf("%s %s/%s on the controller was written in leadership term %d, after this leader's term %d: not overwritten",
 				kindName(ch.Kind), ch.Tenant, ch.Name, t, term)
 			o.metrics.staleTerm.WithLabelValues(outcomeRefused).Inc()
@@ -89,6 +91,16 @@ func (o *Operator) markTerm(gc *amkov1alpha1.GSLBConfig, planner *plan.Planner, 
 		kept = append(kept, ch)
 	}
 	if len(errs) > 0 {
+		// Either a later leader exists (and this amko's term is lapsing
+		// anyway) or the Leases were deleted and the terms began again:
+		// either way this term ends now and the next claim goes above the
+		// one seen, so that such objects are not refused for ever.
+		o.elect.mu.Lock()
+		e := o.elect.cur
+		o.elect.mu.Unlock()
+		if e != nil {
+			e.elector.Supersede(later, fmt.Sprintf("the controller holds objects of leadership term %d", later))
+		}
 		return kept, fmt.Errorf("%w: %w", provider.ErrConflict, errors.Join(errs...))
 	}
 	return kept, nil

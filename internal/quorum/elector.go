@@ -26,11 +26,15 @@ func NewIdentity(prefix string) string { return prefix + "_" + uuid.NewString() 
 type Elector struct {
 	cfg    Config
 	stores []Store
+	// superseded wakes Run for a term Supersede raised.
+	superseded chan struct{}
 
 	mu      sync.Mutex
 	n       *node
 	guard   *Guard
 	changed chan struct{} // closed and replaced when the guard changes
+	// pending are operations Supersede asked for, until Run starts them.
+	pending []op
 }
 
 // New returns an Elector for cfg over stores. Every candidate of the set must
@@ -43,7 +47,8 @@ func New(cfg Config, stores []Store) (*Elector, error) {
 		return nil, errors.New("quorum: no stores")
 	}
 	rnd := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	return &Elector{cfg: cfg, stores: stores, n: newNode(cfg, len(stores), rnd), changed: make(chan struct{})}, nil
+	return &Elector{cfg: cfg, stores: stores, n: newNode(cfg, len(stores), rnd), changed: make(chan struct{}),
+		superseded: make(chan struct{}, 1)}, nil
 }
 
 type opDone struct {
@@ -93,6 +98,10 @@ func (e *Elector) Run(ctx context.Context) error {
 		case d := <-done:
 			inflight--
 			ops = e.step(func(now time.Time) []op { return e.n.handle(now, d.o, d.res) })
+		case <-e.superseded:
+			e.mu.Lock()
+			ops, e.pending = e.pending, nil
+			e.mu.Unlock()
 		}
 		start(ops)
 		e.mu.Lock()
@@ -109,7 +118,8 @@ func (e *Elector) Run(ctx context.Context) error {
 func (e *Elector) shutdown(done chan opDone, start func([]op), inflight *int) {
 	e.mu.Lock()
 	now := time.Now()
-	ops := e.n.stepDown(now, "shutting down")
+	ops := append(e.pending, e.n.stepDown(now, "shutting down")...)
+	e.pending = nil
 	e.n.backoffUntil = now.Add(24 * time.Hour) // no new claim while leaving
 	e.sync(now)
 	term, releaseAt := e.n.releaseTerm, e.n.releaseAt
@@ -199,6 +209,24 @@ func (e *Elector) perform(ctx context.Context, o op) result {
 		res.err = fmt.Errorf("store %s: %w", st.Name(), res.err)
 	}
 	return res
+}
+
+// Supersede says that term was seen outside the stores (on an object a leader
+// wrote, say): a term this candidate holds or claims that is not above it
+// ends now (the guard lapses at once), and its next claim is for a higher
+// term. Terms seen only on written objects can be ahead of the stores when
+// the records were deleted and the terms began again; this is how the set
+// climbs past them instead of refusing those objects for ever.
+func (e *Elector) Supersede(term int64, why string) {
+	e.mu.Lock()
+	now := time.Now()
+	e.pending = append(e.pending, e.n.supersede(now, term, why)...)
+	e.sync(now) // the guard lapses with the node's term
+	e.mu.Unlock()
+	select {
+	case e.superseded <- struct{}{}:
+	default:
+	}
 }
 
 // Guard returns the proof of the term this candidate holds now, or nil.

@@ -388,6 +388,20 @@ func (n *node) maybeClaim(now time.Time) []op {
 	return ops
 }
 
+// supersede ends a held or claimed term not above term and makes the next
+// claim higher than term.
+func (n *node) supersede(now time.Time, term int64, reason string) []op {
+	if term < n.term {
+		return nil
+	}
+	var ops []op
+	if n.role != Follower {
+		ops = n.stepDown(now, reason)
+	}
+	n.term = term
+	return ops
+}
+
 // stepDown gives the term up (the guard lapses now), releases the node's
 // records once its writes have landed (at once if it never led the term),
 // and backs off before claiming again.

@@ -18,8 +18,8 @@ import (
 // or 5 in-memory stores with compare-and-swap (MemStore), on a virtual true
 // clock, through random schedules: partitions between any candidate and any
 // store, message delays past the request timeout (unknown write outcomes),
-// process pauses, and clock rates that change within MaxClockDrift (offsets
-// of hours, too). It checks at every step:
+// process pauses, terms seen outside the stores (Supersede), and clock rates
+// that change within MaxClockDrift (offsets of hours, too). It checks at every step:
 //
 //   - at most one candidate holds a valid guard at any true instant;
 //   - terms strictly increase from one acquisition to the next;
@@ -400,6 +400,25 @@ func (s *sim) pauses() {
 	})
 }
 
+// supersedes now and then tells a node of a term seen outside the stores
+// (Elector.Supersede: a term on a written object), at or above the highest
+// acquired, as a reset of the records would make happen.
+func (s *sim) supersedes() {
+	s.at(time.Duration(s.rnd.ExpFloat64()*float64(20*time.Second)), func() {
+		if s.healed {
+			return
+		}
+		sn := s.nodes[s.rnd.IntN(len(s.nodes))]
+		if !sn.paused {
+			term := max(sn.n.term, s.maxAcquired) + int64(s.rnd.IntN(3))
+			s.tracef("n%d superseded by term %d", sn.id, term)
+			s.send(sn, sn.n.supersede(s.local(sn), term, "superseded"))
+			s.after(sn)
+		}
+		s.supersedes()
+	})
+}
+
 func (s *sim) drift(sn *simNode) {
 	s.at(time.Duration(s.rnd.ExpFloat64()*float64(5*time.Second)), func() {
 		s.setRate(sn, s.randomRate())
@@ -455,6 +474,7 @@ func runSim(seed uint64, tracing bool) simResult {
 	}
 	s.faults()
 	s.pauses()
+	s.supersedes()
 
 	var healedAt, leaderAt time.Duration
 	crashed := -1

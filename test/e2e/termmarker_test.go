@@ -54,7 +54,10 @@ func runTermAmko(t *testing.T, i int, resync time.Duration) *electedAmko {
 // marker kept first). A stale leader's late write landing over it (the
 // controller's writes are not conditional: an older term's marker and other
 // content) is reported with a Warning Event StaleWrite and repaired by the
-// next drift repair, with the current term.
+// next drift repair, with the current term. An object of a later term (the
+// Leases deleted, the terms begun again) is not overwritten under the
+// current term (StaleTerm): the amko claims a term above it and repairs it
+// under that one.
 func TestTermMarker(t *testing.T) {
 	ctx := context.Background()
 	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
@@ -165,40 +168,46 @@ func TestTermMarker(t *testing.T) {
 		t.Errorf(`amko_stale_term_writes_total{outcome="detected"} = %v, want 1`, got)
 	}
 
-	// An object a later term wrote (this amko's guard should have lapsed
-	// by then: belt and braces) is not overwritten, even though it differs.
+	// An object a later term wrote, as the controller holds after the Leases
+	// were deleted and the terms began again: this amko does not overwrite
+	// it under its own term; its term ends, it claims one above the term it
+	// saw, and under that one repairs the object.
 	obj = sim.Object("gslbservice", gs)
+	uuid := text(obj, "uuid")
+	seen := term + 3
 	later := maps.Clone(obj)
 	later["ttl"] = 78
-	later["markers"] = []any{map[string]any{"key": avi.TermMarkerKey, "values": []any{quorum.FormatTerm(term + 1)}}}
-	if err := foreignClient(t).AviSession.Put("/api/gslbservice/"+text(obj, "uuid"), later, &out); err != nil {
+	later["markers"] = []any{map[string]any{"key": avi.TermMarkerKey, "values": []any{quorum.FormatTerm(seen)}}}
+	if err := foreignClient(t).AviSession.Put("/api/gslbservice/"+uuid, later, &out); err != nil {
 		t.Fatal(err)
 	}
 	planted := time.Now()
-	wantTermEvent(t, since, operator.ReasonStaleTerm, fmt.Sprintf("GSLB service admin/%s on the controller was written in leadership term %d, after this leader's term %d: not overwritten", gs, term+1, term))
-	for _, w := range sim.Writes() {
-		if w.Time.After(planted) && strings.Contains(w.Path, text(obj, "uuid")) {
-			t.Errorf("amko wrote over a later term's object: %s %s at %v", w.Method, w.Path, w.Time)
+	wantTermEvent(t, since, operator.ReasonStaleTerm, fmt.Sprintf("GSLB service admin/%s on the controller was written in leadership term %d, after this leader's term %d: not overwritten", gs, seen, term))
+	var next int64
+	await.Eventually(t, "a term above the one seen, and the object repaired under it", func() error {
+		_, nt, err := elected([]*electedAmko{a})
+		if err != nil {
+			return err
 		}
-	}
-	if got := sim.Object("gslbservice", gs); text(got, "ttl") != "78" {
-		t.Errorf("the later term's TTL is %s", text(got, "ttl"))
+		if nt <= seen {
+			return fmt.Errorf("term %d, want above %d", nt, seen)
+		}
+		got := sim.Object("gslbservice", gs)
+		if text(got, "ttl") == "78" || termMarkerOf(got) != quorum.FormatTerm(nt) {
+			return fmt.Errorf("ttl %s, term %q under term %d", text(got, "ttl"), termMarkerOf(got), nt)
+		}
+		next = nt
+		return nil
+	})
+	t.Logf("a term-%d object met in term %d: term %d began and repaired it %v after it landed", seen, term, next, time.Since(planted).Round(time.Millisecond))
+	for _, w := range sim.Writes() {
+		if w.Time.After(planted) && strings.Contains(w.Path, uuid) && !strings.Contains(w.Body, `"`+quorum.FormatTerm(next)+`"`) {
+			t.Errorf("amko wrote over the later term's object other than under term %d: %s %s at %v: %s", next, w.Method, w.Path, w.Time, w.Body)
+		}
 	}
 	if got := staleTermWrites(t, a, "refused"); got < 1 {
 		t.Errorf(`amko_stale_term_writes_total{outcome="refused"} = %v, want at least 1`, got)
 	}
-	// Marked with this amko's term again (as if it had written it), the
-	// object is amko's to repair: the cleanup can delete it.
-	later["markers"] = []any{map[string]any{"key": avi.TermMarkerKey, "values": []any{cur}}}
-	if err := foreignClient(t).AviSession.Put("/api/gslbservice/"+text(obj, "uuid"), later, &out); err != nil {
-		t.Fatal(err)
-	}
-	await.Eventually(t, "the TTL repaired once the object bears this amko's term", func() error {
-		if ttl := text(sim.Object("gslbservice", gs), "ttl"); ttl == "78" {
-			return fmt.Errorf("ttl %s", ttl)
-		}
-		return nil
-	})
 }
 
 // staleTermWrites is amko_stale_term_writes_total{outcome}, -1 when absent.
