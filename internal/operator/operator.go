@@ -173,6 +173,9 @@ type Operator struct {
 	elect electionState
 	// terms is the term of this amko's writes to the controller (term.go).
 	terms termMarks
+	// reach is which member clusters were already unreachable when this
+	// amko began writing (unreachable.go): the pass goroutine's.
+	reach reachTracker
 	// writable is when this amko last started or became able to write: member
 	// clusters that never answered since get PendingGrace before writes go on.
 	writable time.Time

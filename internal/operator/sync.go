@@ -211,6 +211,13 @@ func (o *Operator) sync(ctx context.Context, gc *amkov1alpha1.GSLBConfig, backen
 		o.state.observed = planner
 		o.mu.Unlock()
 	}
+	if backend.Shared() {
+		var kept int
+		desired, kept = keepControllerAddresses(desired, o.unreachableBeforeWriting(), planner.Observed)
+		if kept > 0 {
+			o.log.Debug("members of clusters unreachable since before this amko began writing keep the controller's addresses", "members", kept)
+		}
+	}
 	changes := planner.Plan(desired)
 	changes, hold := o.guard.Check(time.Now(), changes, planner.ObservedServices())
 	o.reportHold(ctx, gc, hold)

@@ -68,7 +68,7 @@ func TestAutomaticFailoverFive(t *testing.T) {
 	for i, cl := range cls {
 		contexts[i] = cl.Context
 	}
-	amkos, gs := federate(t, cls, "q5", 75)
+	amkos, gs := federate(t, cls, []int{1, 2}, "q5", 75)
 	defer partition(amkos)
 
 	var first int

@@ -169,12 +169,12 @@ func elected(amkos []*electedAmko) (int, int64, error) {
 
 // federate runs one amko per cluster of cls, all with failover Automatic over
 // cls: each cluster gets the controller's Secret, the GSLBConfig and a GDP
-// selecting app, and the applications run in cls[1] and cls[2] (the
-// GSLBConfig's second and third members) as LoadBalancer services named
-// app, at 10.<net>.2.1 and 10.<net>.3.1, under the host it returns. When tb
+// selecting app, and the application runs in the clusters hosts (indexes in
+// cls, among the GSLBConfig's three members) as LoadBalancer services named
+// app, at 10.<net>.<i+1>.1 in cls[i], under the host it returns. When tb
 // ends, the leader of the moment deletes the service, the amkos stop and the
 // election's objects go.
-func federate(tb testing.TB, cls []*clusters.Cluster, app string, net int) ([]*electedAmko, string) {
+func federate(tb testing.TB, cls []*clusters.Cluster, hosts []int, app string, net int) ([]*electedAmko, string) {
 	tb.Helper()
 	ctx := context.Background()
 	if err := set.ConfigureAMKO(ctx, host, amkoUUID); err != nil {
@@ -185,8 +185,10 @@ func federate(tb testing.TB, cls []*clusters.Cluster, app string, net int) ([]*e
 		contexts[i] = cl.Context
 	}
 	spec := amkov1alpha2.GDPSpec{
-		MatchRules:    amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": app}}},
-		MatchClusters: []amkov1alpha2.ClusterProperty{{Cluster: "cluster2-admin"}, {Cluster: "cluster3-admin"}},
+		MatchRules: amkov1alpha2.MatchRules{AppSelector: amkov1alpha2.AppSelector{Label: map[string]string{"app": app}}},
+	}
+	for _, i := range hosts {
+		spec.MatchClusters = append(spec.MatchClusters, amkov1alpha2.ClusterProperty{Cluster: contexts[i]})
 	}
 	if err := set.SetGDP(ctx, spec); err != nil {
 		tb.Fatal(err)
@@ -217,10 +219,10 @@ func federate(tb testing.TB, cls []*clusters.Cluster, app string, net int) ([]*e
 		}
 	}
 	gs := app + ".example.com"
-	for i, cl := range cls[1:3] {
-		if _, err := cl.CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: app,
-			Labels: map[string]string{"app": app}, Hostname: gs, IP: fmt.Sprintf("10.%d.%d.1", net, i+2),
-			AKO: ako(gs, fmt.Sprintf("virtualservice-%s%d", app, i+2))}); err != nil {
+	for _, i := range hosts {
+		if _, err := cls[i].CreateLoadBalancerService(ctx, clusters.LoadBalancerService{Namespace: "default", Name: app,
+			Labels: map[string]string{"app": app}, Hostname: gs, IP: fmt.Sprintf("10.%d.%d.1", net, i+1),
+			AKO: ako(gs, fmt.Sprintf("virtualservice-%s%d", app, i+1))}); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -240,8 +242,8 @@ func federate(tb testing.TB, cls []*clusters.Cluster, app string, net int) ([]*e
 				tb.Logf("amko of %s: %+v\n%s", contexts[i], a.op.Status().Election, a.log.tail(30))
 			}
 		}
-		for _, cl := range cls[1:3] {
-			_ = cl.Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: app}})
+		for _, i := range hosts {
+			_ = cls[i].Client.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: app}})
 		}
 		// The leader of the moment deletes the service before the amkos stop.
 		if slices.ContainsFunc(amkos, func(a *electedAmko) bool { return a.op.Role() == operator.RoleLeader }) {
@@ -271,7 +273,7 @@ func federate(tb testing.TB, cls []*clusters.Cluster, app string, net int) ([]*e
 // its term lapsed. When the site comes back it follows by itself.
 func TestAutomaticFailover(t *testing.T) {
 	ctx := context.Background()
-	amkos, gs := federate(t, set.Clusters, "qf", 71)
+	amkos, gs := federate(t, set.Clusters, []int{0, 1, 2}, "qf", 71)
 
 	// One is elected, and it writes.
 	var first int
@@ -281,7 +283,8 @@ func TestAutomaticFailover(t *testing.T) {
 		return err
 	})
 	t.Logf("elected: the amko of %s, term %d", set.Clusters[first].Context, term)
-	await.Eventually(t, "the elected amko syncs", wantMembers(gs, "10:10.71.2.1:1", "10:10.71.3.1:1"))
+	want := []string{"10:10.71.1.1:1", "10:10.71.2.1:1", "10:10.71.3.1:1"}
+	await.Eventually(t, "the elected amko syncs", wantMembers(gs, want...))
 	await.Eventually(t, "the others follow", func() error {
 		for i, a := range amkos {
 			if i != first && a.op.Role() != operator.RoleFollower {
@@ -294,29 +297,37 @@ func TestAutomaticFailover(t *testing.T) {
 		return nil
 	})
 
-	// The leader's site is cut off from the others, both ways.
+	// First the others lose the leader's cluster while the leader still
+	// renews on theirs: a change there is written by the leader alone, and
+	// the others never see it. The next leader must keep it, not write back
+	// the last address it knew (the controller's copy is the fresher one).
 	old := amkos[first]
 	for j := range set.Clusters {
 		if j != first {
-			old.links[j].SetReachable(false)
 			amkos[j].links[first].SetReachable(false)
 		}
 	}
-	cut := time.Now()
 	defer func() {
 		for j := range set.Clusters {
 			old.links[j].SetReachable(true)
 			amkos[j].links[first].SetReachable(true)
 		}
 	}()
-	// A change the next leader must write: in a cluster the majority reaches.
-	changed := 1
-	if changed == first {
-		changed = 2
+	setServiceIP(t, set.Clusters[first], "default", "qf", fmt.Sprintf("10.71.%d.5", first+1))
+	want[first] = fmt.Sprintf("10:10.71.%d.5:1", first+1)
+	await.Eventually(t, "the leader writes the change in its own cluster", wantMembers(gs, want...))
+
+	// Then the leader's site is cut off from the others, both ways.
+	for j := range set.Clusters {
+		if j != first {
+			old.links[j].SetReachable(false)
+		}
 	}
+	cut := time.Now()
+	// A change the next leader must write: in a cluster the majority reaches.
+	changed := (first + 1) % 3
 	setServiceIP(t, set.Clusters[changed], "default", "qf", fmt.Sprintf("10.71.%d.9", changed+1))
-	want := []string{"10:10.71.2.1:1", "10:10.71.3.1:1"}
-	want[changed-1] = fmt.Sprintf("10:10.71.%d.9:1", changed+1)
+	want[changed] = fmt.Sprintf("10:10.71.%d.9:1", changed+1)
 
 	// The old leader's term lapses (it cannot renew on a majority) before any
 	// other can begin: from then on it writes nothing.
@@ -418,8 +429,9 @@ func TestAutomaticFailover(t *testing.T) {
 	}
 	next = healed
 	// Changes keep flowing from the leader, in every cluster now.
-	setServiceIP(t, set.Clusters[3-changed], "default", "qf", fmt.Sprintf("10.71.%d.8", 3-changed+1))
-	want[2-changed] = fmt.Sprintf("10:10.71.%d.8:1", 3-changed+1)
+	last := (changed + 1) % 3
+	setServiceIP(t, set.Clusters[last], "default", "qf", fmt.Sprintf("10.71.%d.8", last+1))
+	want[last] = fmt.Sprintf("10:10.71.%d.8:1", last+1)
 	await.Eventually(t, "the leader writes a change after the heal", wantMembers(gs, want...))
 
 	// Back to Manual, the new leader named by isLeader: every amko leaves the
