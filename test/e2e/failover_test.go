@@ -100,11 +100,6 @@ func linksKubeconfig(t testing.TB, cls []*clusters.Cluster, links []*clusters.Li
 	return data
 }
 
-func runElectedAmko(t *testing.T, i int) *electedAmko {
-	t.Helper()
-	return runElectedAmkoIn(t, set.Clusters, i)
-}
-
 // runElectedAmkoIn runs the amko of cls[i], reaching every cluster of cls
 // through a link of its own; tune, if any, changes its options.
 func runElectedAmkoIn(t testing.TB, cls []*clusters.Cluster, i int, tune ...func(*operator.Options)) *electedAmko {

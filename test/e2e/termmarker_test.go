@@ -41,7 +41,7 @@ func termMarkerOf(obj map[string]any) string {
 	return ""
 }
 
-// runTermAmko runs cluster i's amko as runElectedAmko does, with a short
+// runTermAmko runs cluster i's amko as federate's do, with a short
 // resync, so that drift repair (and so the check of the terms on the
 // controller) comes within seconds.
 func runTermAmko(t *testing.T, i int, resync time.Duration) *electedAmko {
