@@ -31,6 +31,7 @@ type JournalEntry struct {
 	Tenant    string // X-Avi-Tenant as sent
 	Version   string // X-Avi-Version as sent
 	UserAgent string // X-Avi-UserAgent
+	User      string // the session's user; "" without a session
 	Body      string
 	Status    int    // -1 when a fault dropped the connection
 	Fault     string // the fault that applied, if any

@@ -152,7 +152,7 @@ func TestFaults(t *testing.T) {
 }
 
 // The journal records every request with its method, normalised and raw path,
-// tenant, version, user agent and status, in order.
+// tenant, version, user agent, session user and status, in order.
 func TestJournal(t *testing.T) {
 	sim, host := start(t, avisim.Options{})
 	c := amkoClient(t, host, "admin")
@@ -167,7 +167,7 @@ func TestJournal(t *testing.T) {
 	}
 	first := j[0]
 	if first.Method != "POST" || first.Path != "/api/healthmonitor" || first.RawPath != "//api/healthmonitor/" ||
-		first.Tenant != "admin" || first.Version != "31.1.1" || first.UserAgent != "AMKO" || first.Status != 201 ||
+		first.Tenant != "admin" || first.Version != "31.1.1" || first.UserAgent != "AMKO" || first.User != "admin" || first.Status != 201 ||
 		!strings.Contains(first.Body, `"amko--j"`) || first.Time.IsZero() {
 		t.Errorf("first entry = %+v", first)
 	}

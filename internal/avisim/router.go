@@ -112,6 +112,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		entry.Status = sw.status
 		entry.Duration = s.opts.Now().Sub(start)
 		s.mu.Lock()
+		if sess := s.sessionOf(r); sess != nil {
+			entry.User = sess.user
+		}
 		if len(s.journal) >= s.opts.JournalLimit {
 			s.journal = append(s.journal[:0:0], s.journal[len(s.journal)/2:]...)
 		}

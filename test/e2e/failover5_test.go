@@ -157,6 +157,9 @@ func TestAutomaticFailoverFive(t *testing.T) {
 		if w := amkos[i].writes(t); w != minorityWrites[k] {
 			t.Errorf("%s, on the smaller side, wrote %v changes to the controller after the old term lapsed", contexts[i], w-minorityWrites[k])
 		}
+		if ws := writesBy(controllerUser(contexts[i]), began); len(ws) > 0 {
+			t.Errorf("%s, on the smaller side, wrote to the controller after the new term began:%s", contexts[i], describeWrites(ws))
+		}
 	}
 
 	// 2–2–1: no side has three of five. The term lapses and nobody writes.

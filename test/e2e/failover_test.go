@@ -25,6 +25,7 @@ import (
 
 	amkov1alpha1 "github.com/amko-project/amko/api/amko/v1alpha1"
 	amkov1alpha2 "github.com/amko-project/amko/api/amko/v1alpha2"
+	"github.com/amko-project/amko/internal/avisim"
 	"github.com/amko-project/amko/internal/federation"
 	"github.com/amko-project/amko/internal/operator"
 	"github.com/amko-project/amko/internal/provider/providers"
@@ -193,10 +194,11 @@ func federate(tb testing.TB, cls []*clusters.Cluster, hosts []int, app string, n
 	if err := leader().Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.GSLBConfigName}, &gc); err != nil {
 		tb.Fatal(err)
 	}
+	for i, cl := range cls {
+		setControllerUser(tb, cl, controllerUser(contexts[i]))
+	}
 	for _, cl := range cls[1:] {
 		for _, obj := range []client.Object{
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret},
-				Data: map[string][]byte{"username": []byte("admin"), "password": []byte("avi123")}},
 			&amkov1alpha1.GSLBConfig{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: gc.Name, Annotations: gc.Annotations}, Spec: gc.Spec},
 			&amkov1alpha2.GlobalDeploymentPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.GDPName}, Spec: spec},
 		} {
@@ -255,8 +257,48 @@ func federate(tb testing.TB, cls []*clusters.Cluster, hosts []int, app string, n
 			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha1.GSLBConfig{}, client.InNamespace(clusters.Namespace))
 			_ = cl.Client.DeleteAllOf(ctx, &amkov1alpha2.GlobalDeploymentPolicy{}, client.InNamespace(clusters.Namespace))
 		}
+		for _, cl := range cls {
+			setControllerUser(tb, cl, "admin")
+		}
 	})
 	return amkos, gs
+}
+
+// controllerUser is the avisim user the amko of the cluster context logs in
+// as in an elected federation.
+func controllerUser(context string) string { return "amko-" + context }
+
+// setControllerUser makes the cluster's controller Secret name user.
+func setControllerUser(tb testing.TB, cl *clusters.Cluster, user string) {
+	tb.Helper()
+	ctx := context.Background()
+	data := map[string][]byte{"username": []byte(user), "password": []byte("avi123")}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var sec corev1.Secret
+		err := cl.Client.Get(ctx, client.ObjectKey{Namespace: clusters.Namespace, Name: clusters.ControllerSecret}, &sec)
+		if apierrors.IsNotFound(err) {
+			return cl.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: clusters.Namespace, Name: clusters.ControllerSecret}, Data: data})
+		}
+		if err != nil {
+			return err
+		}
+		sec.Data = data
+		return cl.Client.Update(ctx, &sec)
+	})
+	if err != nil {
+		tb.Fatalf("the controller Secret in %s: %v", cl.Context, err)
+	}
+}
+
+// writesBy returns avisim's writes by user after t.
+func writesBy(user string, after time.Time) []avisim.JournalEntry {
+	var out []avisim.JournalEntry
+	for _, w := range sim.Writes() {
+		if w.User == user && w.Time.After(after) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Automatic failover end to end: three amkos, one per cluster, with
@@ -400,7 +442,11 @@ func TestAutomaticFailover(t *testing.T) {
 		}
 		return nil
 	})
-	// From its lapse to its return as a follower, the old leader wrote nothing.
+	// From its lapse to its return as a follower, the old leader wrote
+	// nothing: on the controller's journal (by its user) and by its count.
+	if ws := writesBy(controllerUser(set.Clusters[first].Context), began); len(ws) > 0 {
+		t.Errorf("the old leader wrote to the controller after the new term began:%s", describeWrites(ws))
+	}
 	if w := old.writes(t); w != oldWrites {
 		t.Errorf("the old leader wrote %v changes to the controller after its term lapsed", w-oldWrites)
 	}

@@ -39,7 +39,13 @@ func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
 	ctrllog.SetLogger(logr.Discard())
-	s, srv, err := avisim.Start(avisim.Options{})
+	// Each amko of an elected federation logs in as a user of its own
+	// (federate), so that the journal says which one wrote what.
+	users := map[string]string{"admin": "avi123"}
+	for i := 1; i <= 5; i++ {
+		users[controllerUser(clusters.ContextName(i))] = "avi123"
+	}
+	s, srv, err := avisim.Start(avisim.Options{Users: users})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
