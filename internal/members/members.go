@@ -446,6 +446,23 @@ type appStore struct {
 	gateways map[types.NamespacedName]*gatewayv1.Gateway
 	// backendNamespaces counts the records' Services by namespace.
 	backendNamespaces map[string]int
+	// changes counts the changes to objs and gateways.
+	changes uint64
+	// last is the last groups, kept while nothing changes: most passes at
+	// scale follow one change, and walking every object for each was most
+	// of a pass.
+	last groupsCache
+}
+
+// groupsCache is what groups returned, with what it depends on: the store's
+// changes, the default domain and the health every record got (ClusterLost
+// lost, no Service without endpoints).
+type groupsCache struct {
+	valid   bool
+	changes uint64
+	domain  string
+	lost    string
+	groups  [][]sources.Record
 }
 
 type appEntry struct {
@@ -494,6 +511,7 @@ func (s *appStore) gatewayHandler(onChange func()) toolscache.ResourceEventHandl
 				e.converted = false
 			}
 		}
+		s.changes++
 		s.mu.Unlock()
 		onChange()
 	}
@@ -514,6 +532,7 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 				s.countBackends(old.records, -1)
 			}
 			s.objs[o.GetUID()] = &appEntry{obj: o, parents: sources.GatewayRouteParents(o)}
+			s.changes++
 			s.mu.Unlock()
 		}
 		onChange()
@@ -531,6 +550,7 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 					s.countBackends(old.records, -1)
 				}
 				delete(s.objs, o.GetUID())
+				s.changes++
 				s.mu.Unlock()
 				s.skips.forget(s.cluster, o.GetUID())
 			}
@@ -557,8 +577,25 @@ func (s *appStore) records(defaultDomain string, out []sources.Record) []sources
 // one. It returns too the namespaces of the Services behind the records.
 func (s *appStore) groups(defaultDomain string, health func(*sources.Record) (noEndpoints, lost string),
 	out [][]sources.Record) ([][]sources.Record, map[string]bool) {
+	return s.groupsOf(defaultDomain, health, false, "", out)
+}
+
+// groupsOf is groups; uniform says that health gives every record no
+// NoEndpoints and lost as ClusterLost, which lets a walk that would find
+// nothing changed since the last one return that one's groups.
+func (s *appStore) groupsOf(defaultDomain string, health func(*sources.Record) (noEndpoints, lost string), uniform bool, lost string,
+	out [][]sources.Record) ([][]sources.Record, map[string]bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	namespaces := make(map[string]bool, len(s.backendNamespaces))
+	if c := &s.last; uniform && c.valid && c.changes == s.changes && c.domain == defaultDomain && c.lost == lost {
+		for ns := range s.backendNamespaces {
+			namespaces[ns] = true
+		}
+		return append(out, c.groups...), namespaces
+	}
+	start := len(out)
+	out = slices.Grow(out, len(s.objs))
 	for _, e := range s.objs {
 		if s.convert(e, defaultDomain) {
 			e.served = nil
@@ -586,7 +623,10 @@ func (s *appStore) groups(defaultDomain string, health func(*sources.Record) (no
 		e.served = served
 		out = append(out, e.served)
 	}
-	namespaces := make(map[string]bool, len(s.backendNamespaces))
+	s.last = groupsCache{valid: uniform, changes: s.changes, domain: defaultDomain, lost: lost}
+	if uniform {
+		s.last.groups = slices.Clone(out[start:])
+	}
 	for ns := range s.backendNamespaces {
 		namespaces[ns] = true
 	}
