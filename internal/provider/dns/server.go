@@ -11,7 +11,9 @@
 // from start to end, so it never sees half a change, and takes no lock. The
 // snapshot holds every service prepared (gslb.Prepared) with its round-robin
 // state, atomic positions in precomputed cycles, so memory is set by the
-// services served, not by the names queried.
+// services served, not by the names queried. A change makes the next snapshot
+// from the last one (index.go): the services it does not touch, and the
+// shards of the name index that hold none of its names, are shared.
 //
 // Queries are read from the wire and, for the common case (one A or AAAA
 // question for a served name), answered by writing the response bytes directly
