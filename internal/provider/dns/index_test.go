@@ -150,3 +150,78 @@ func TestChangeSharesTheRest(t *testing.T) {
 		t.Error("the snapshot before changed")
 	}
 }
+
+// BenchmarkNameLookup compares the query path's name lookup in the sharded
+// index with one in a single map (gslb.Table, what a snapshot held before),
+// over 10,000 services, names asked in turn.
+func BenchmarkNameLookup(b *testing.B) {
+	var all []*gslb.Service
+	for i := range 10000 {
+		name := fmt.Sprintf("app-%d.gslb.example.com", i)
+		all = append(all, &gslb.Service{Name: name, DomainNames: []string{name}, Enabled: true})
+	}
+	s := New()
+	s.Update(Config{Zones: []Zone{{Name: "gslb.example.com"}}}, all, nil)
+	names := &s.snap.Load().names
+	table := gslb.NewTable(all)
+	queries := make([][]byte, 1024)
+	for i := range queries {
+		queries[i] = []byte(fmt.Sprintf("app-%d.gslb.example.com", i*7919%10000))
+	}
+	b.Run("sharded", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if names.lookupBytes(queries[i%len(queries)]) == nil {
+				b.Fatal("not found")
+			}
+			i++
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if table.IndexBytes(queries[i%len(queries)]) < 0 {
+				b.Fatal("not found")
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkPublishOneChange measures publishing one changed service among
+// 10,000: by Change (what the provider's Apply does now) and by Update with
+// every service (what it did before).
+func BenchmarkPublishOneChange(b *testing.B) {
+	var all []*gslb.Service
+	for i := range 10000 {
+		name := fmt.Sprintf("app-%05d.gslb.example.com", i)
+		all = append(all, service(name, map[string]uint32{"10.0.0.1": 1}))
+		all[i].Name, all[i].DomainNames = name, all[i].DomainNames[:1]
+	}
+	cfg := Config{Zones: []Zone{{Name: "gslb.example.com"}}}
+	changed := func(k int) *gslb.Service {
+		c := *all[k%len(all)]
+		c.Pools = []gslb.Pool{{Name: "p", Enabled: true, Members: []gslb.Member{{IP: netip.AddrFrom4([4]byte{10, 9, byte(k >> 8), byte(k)}), Enabled: true}}}}
+		return &c
+	}
+	b.Run("change", func(b *testing.B) {
+		s := New()
+		s.Update(cfg, all, nil)
+		k := 0
+		for b.Loop() {
+			s.Change([]*gslb.Service{changed(k)}, nil, nil)
+			k++
+		}
+	})
+	b.Run("update-all", func(b *testing.B) {
+		s := New()
+		cur := slices.Clone(all)
+		s.Update(cfg, cur, nil)
+		k := 0
+		for b.Loop() {
+			cur[k%len(cur)] = changed(k)
+			s.Update(cfg, cur, nil)
+			k++
+		}
+	})
+}
