@@ -25,6 +25,12 @@ func TestChange(t *testing.T) {
 	if want := []string{"b", "c", "d"}; !slices.Equal(got, want) {
 		t.Fatalf("targets %v, want %v", got, want)
 	}
+	if up, ok := p.State("b"); !up || !ok {
+		t.Errorf("State(b) = %v, %v; want a new target up", up, ok)
+	}
+	if _, ok := p.State("a"); ok {
+		t.Error("State(a): a removed key is still a target")
+	}
 	if port := p.targets["b"].target.Monitor.Port; port != 81 {
 		t.Errorf("b probes port %d, want the new 81", port)
 	}

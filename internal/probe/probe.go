@@ -253,6 +253,15 @@ func (p *Prober) Up(key string) bool {
 	return !ok || e.up
 }
 
+// State is Up for one target, and whether it is one: the lookup of
+// States(key) without copying every target's state.
+func (p *Prober) State(key string) (up, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.targets[key]
+	return ok && e.up, ok
+}
+
 // States returns every target's current state, for status and metrics.
 func (p *Prober) States() map[string]bool {
 	p.mu.Lock()

@@ -321,10 +321,11 @@ func (p *Provider) healthChanged(key string, up bool) {
 // MemberHealth is "up", "down" or "unknown" (no monitor has probed it yet):
 // down when any monitor finds it down.
 func (p *Provider) MemberHealth(svc *gslb.Service, m gslb.Member) string {
-	states := p.prober.States()
+	// A lookup per monitor, not a copy of every target's state: the status
+	// asks for every member.
 	h := provider.HealthUnknown
 	for _, hm := range svc.HealthMonitors {
-		up, known := states[ProbeKey(svc, m, hm.Name)]
+		up, known := p.prober.State(ProbeKey(svc, m, hm.Name))
 		if !known {
 			continue
 		}
