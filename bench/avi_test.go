@@ -72,7 +72,7 @@ func benchSizes(b *testing.B, bench func(b *testing.B, set *clusters.Set, n int)
 type aviRun struct {
 	cold, writing          time.Duration
 	coldWrites             int
-	p50, p99               float64 // ms
+	p50, p90, p99          float64 // ms
 	writesPerChange, rssMB float64
 }
 
@@ -105,42 +105,94 @@ func benchAviSync(b *testing.B, set *clusters.Set, n int) {
 			b.Fatalf("AMKO_BENCH_AVI_LATENCY=%q: %v", v, err)
 		}
 	}
-	runs := map[int][]aviRun{}
+	concurrencies := aviConcurrencies
+	if v := os.Getenv("AMKO_BENCH_CONCURRENCY"); v != "" {
+		concurrencies = nil
+		for _, f := range strings.Split(v, ",") {
+			c, err := strconv.Atoi(f)
+			if err != nil || c < 1 {
+				b.Fatalf("AMKO_BENCH_CONCURRENCY=%q: want positive numbers, comma-separated", v)
+			}
+			concurrencies = append(concurrencies, c)
+		}
+	}
+	bins := amkoBinaries(b, bin)
+	runs := map[string]map[int][]aviRun{}
 	run := 0
 	for r := range rounds {
-		order := slices.Clone(aviConcurrencies)
+		order := slices.Clone(concurrencies)
 		if r%2 == 1 {
 			slices.Reverse(order)
 		}
-		for _, c := range order {
-			if err := sim.Reset(); err != nil {
-				b.Fatal(err)
-			}
-			if latency > 0 {
-				if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)", Method: "POST", Latency: latency}); err != nil {
+		for i, c := range order {
+			for _, bn := range alternate(bins, r+i) {
+				if err := sim.Reset(); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)/", Latency: latency}); err != nil {
-					b.Fatal(err)
+				if latency > 0 {
+					if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)", Method: "POST", Latency: latency}); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := sim.AddFault(avisim.Fault{Name: "commit", Path: "^/api/(gslbservice|healthmonitor)/", Latency: latency}); err != nil {
+						b.Fatal(err)
+					}
 				}
+				res := aviSyncRun(b, set, sim, bn.path, n, c, run)
+				b.Logf("round %d, %sconcurrency %d: cold sync %.2f s (writing %.2f s), %d writes; change p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; %.0f MB",
+					r+1, bn.label, c, res.cold.Seconds(), res.writing.Seconds(), res.coldWrites, res.p50, res.p90, res.p99, res.rssMB)
+				if runs[bn.label] == nil {
+					runs[bn.label] = map[int][]aviRun{}
+				}
+				runs[bn.label][c] = append(runs[bn.label][c], res)
+				run++
 			}
-			res := aviSyncRun(b, set, sim, bin, n, c, run)
-			b.Logf("round %d, concurrency %d: cold sync %.2f s (writing %.2f s), %d writes; change p50 %.1f ms, p99 %.1f ms; %.0f MB",
-				r+1, c, res.cold.Seconds(), res.writing.Seconds(), res.coldWrites, res.p50, res.p99, res.rssMB)
-			runs[c] = append(runs[c], res)
-			run++
 		}
 	}
-	anchor := medianOf(runs[aviConcurrencies[0]], func(r aviRun) float64 { return r.cold.Seconds() })
-	for _, c := range aviConcurrencies {
+	for _, bn := range bins {
+		reportAviRuns(b, bn.label, runs[bn.label], concurrencies)
+	}
+}
+
+// amkoBin is an amko binary a benchmark runs, with the prefix of its metrics.
+type amkoBin struct{ label, path string }
+
+// amkoBinaries are this tree's amko, built, and the anchor's when
+// AMKO_BENCH_ANCHOR names one (an amko binary built from another commit):
+// the benchmarks then run both on the same clusters and objects, in turn,
+// and report the anchor's figures with the prefix "anchor-".
+func amkoBinaries(b *testing.B, built string) []amkoBin {
+	bins := []amkoBin{{path: built}}
+	if a := os.Getenv("AMKO_BENCH_ANCHOR"); a != "" {
+		if _, err := os.Stat(a); err != nil {
+			b.Fatalf("AMKO_BENCH_ANCHOR: %v", err)
+		}
+		bins = append(bins, amkoBin{label: "anchor-", path: a})
+	}
+	return bins
+}
+
+// alternate is bins in the order of run k: reversed every other run.
+func alternate(bins []amkoBin, k int) []amkoBin {
+	out := slices.Clone(bins)
+	if k%2 == 1 {
+		slices.Reverse(out)
+	}
+	return out
+}
+
+// reportAviRuns reports the medians of one binary's runs per concurrency.
+func reportAviRuns(b *testing.B, label string, runs map[int][]aviRun, concurrencies []int) {
+	anchor := medianOf(runs[concurrencies[0]], func(r aviRun) float64 { return r.cold.Seconds() })
+	for _, c := range concurrencies {
 		m := func(f func(aviRun) float64) float64 { return medianOf(runs[c], f) }
-		p := fmt.Sprintf("c%d-", c)
+		p := fmt.Sprintf("%sc%d-", label, c)
 		cold := m(func(r aviRun) float64 { return r.cold.Seconds() })
 		b.ReportMetric(cold, p+"cold-sync-s")
-		b.ReportMetric(cold/anchor, fmt.Sprintf("c%d/c%d-cold", c, aviConcurrencies[0]))
+		b.ReportMetric(cold/anchor, fmt.Sprintf("%sc%d/c%d-cold", label, c, concurrencies[0]))
 		b.ReportMetric(m(func(r aviRun) float64 { return r.writing.Seconds() }), p+"writing-s")
 		b.ReportMetric(m(func(r aviRun) float64 { return float64(r.coldWrites) }), p+"cold-writes")
 		b.ReportMetric(m(func(r aviRun) float64 { return r.p50 }), p+"change-p50-ms")
+		b.ReportMetric(m(func(r aviRun) float64 { return r.p90 }), p+"change-p90-ms")
 		b.ReportMetric(m(func(r aviRun) float64 { return r.p99 }), p+"change-p99-ms")
 		b.ReportMetric(m(func(r aviRun) float64 { return r.writesPerChange }), p+"writes/change")
 		b.ReportMetric(m(func(r aviRun) float64 { return r.rssMB }), p+"peak-rss-MB")
@@ -234,6 +286,7 @@ func aviSyncRun(b *testing.B, set *clusters.Set, sim *avisim.Server, bin string,
 		}
 	}
 	res.p50 = float64(lat[len(lat)/2].Microseconds()) / 1000
+	res.p90 = float64(lat[len(lat)*9/10].Microseconds()) / 1000
 	res.p99 = float64(lat[len(lat)*99/100].Microseconds()) / 1000
 	res.writesPerChange = float64(writes) / float64(len(lat))
 	res.rssMB = peakRSSMB(b, cmd.Process.Pid)
@@ -265,19 +318,24 @@ func changed(k int) (name, ip string) {
 // applied, and returns the latencies, sorted.
 func measureChangesWith(change func(k int) (host, ip string), applied func(host, ip string) time.Time) []time.Duration {
 	var lat []time.Duration
+	// AMKO_BENCH_TRACE=<file>: each change's start and latency, to match with
+	// amko's log (AMKO_BENCH_LOGDIR).
+	var trace *os.File
+	if f := os.Getenv("AMKO_BENCH_TRACE"); f != "" {
+		trace, _ = os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		defer trace.Close()
+	}
 	for k := range changes {
 		t0 := time.Now()
 		host, ip := change(k)
-		lat = append(lat, applied(host, ip).Sub(t0))
+		l := applied(host, ip).Sub(t0)
+		lat = append(lat, l)
+		if trace != nil {
+			fmt.Fprintf(trace, "%d %s %s %.1f\n", k, host, t0.UTC().Format("15:04:05.000000"), float64(l.Microseconds())/1000)
+		}
 	}
 	slices.Sort(lat)
 	return lat
-}
-
-// reportLatencies reports the median and 99th percentile of sorted latencies.
-func reportLatencies(b *testing.B, lat []time.Duration) {
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "change-p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "change-p99-ms")
 }
 
 // createIngresses creates n Ingresses, app-<i> in cluster i%3, each with its own host.
@@ -352,7 +410,11 @@ func waitUntil(b *testing.B, limit time.Duration, done func() bool) {
 // cluster; exited receives its end, stop kills it (and logs its output if the
 // benchmark failed).
 func startAmko(b *testing.B, set *clusters.Set, bin string, args ...string) (cmd *exec.Cmd, exited chan error, stop func()) {
-	logFile, err := os.Create(filepath.Join(b.TempDir(), "amko.log"))
+	dir := b.TempDir()
+	if d := os.Getenv("AMKO_BENCH_LOGDIR"); d != "" {
+		dir = d
+	}
+	logFile, err := os.CreateTemp(dir, "amko-*.log")
 	if err != nil {
 		b.Fatal(err)
 	}

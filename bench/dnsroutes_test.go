@@ -45,7 +45,7 @@ func BenchmarkDNSSyncRoutes(b *testing.B) {
 							benchDNSSync(b, set, n)
 							continue
 						}
-						benchDNSSyncOf(b, set, n, createHTTPRoutes, func(k int) (string, string) {
+						benchDNSSyncOf(b, set, n, createHTTPRoutes, false, func(k, _ int) (string, string) {
 							name, ip := changed(k)
 							route := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
 							if err := set.Clusters[k%3].SetRouteParents(context.Background(), route,

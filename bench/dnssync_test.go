@@ -38,8 +38,11 @@ import (
 func BenchmarkDNSSync(b *testing.B) { benchSizes(b, benchDNSSync) }
 
 func benchDNSSync(b *testing.B, set *clusters.Set, n int) {
-	benchDNSSyncOf(b, set, n, createIngresses, func(k int) (string, string) {
-		name, ip := changed(k)
+	// With AMKO_BENCH_ANCHOR, both binaries in turn, each run moving the
+	// Ingresses to addresses of its own.
+	benchDNSSyncOf(b, set, n, createIngresses, true, func(k, run int) (string, string) {
+		name, _ := changed(k)
+		ip := fmt.Sprintf("10.%d.%d.%d", 200+run%50, k/250, k%250+1)
 		setIP(b, set.Clusters[k%3], name, ip)
 		return name + ".example.com", ip
 	})
@@ -47,9 +50,11 @@ func benchDNSSync(b *testing.B, set *clusters.Set, n int) {
 
 // benchDNSSyncOf is benchDNSSync with the n objects made by create (app-<i>
 // in cluster i%3, host app-<i>.example.com) and the changes made by change
-// (see measureChangesWith).
+// (see measureChangesWith; run numbers the amko runs on the same objects).
+// withAnchor runs AMKO_BENCH_ANCHOR's binary too, in turn with this tree's
+// (AMKO_BENCH_ROUNDS rounds, default 1), on the same objects.
 func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing.B, *clusters.Set, int),
-	change func(k int) (host, ip string)) {
+	withAnchor bool, change func(k, run int) (host, ip string)) {
 	addr := "127.0.0.1:" + backend.FreePort(b, "127.0.0.1")
 	if err := set.ConfigureDNS(context.Background(), addr, "example.com"); err != nil {
 		b.Fatal(err)
@@ -58,7 +63,60 @@ func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing
 	selectApps(b, set, amkov1alpha2.GDPSpec{ControlPlaneHmOnly: &off})
 	create(b, set, n)
 
-	bin := buildAmko(b)
+	bins := []amkoBin{{path: buildAmko(b)}}
+	rounds := 1
+	if withAnchor {
+		bins = amkoBinaries(b, bins[0].path)
+		if v := os.Getenv("AMKO_BENCH_ROUNDS"); v != "" {
+			var err error
+			if rounds, err = strconv.Atoi(v); err != nil || rounds < 1 {
+				b.Fatalf("AMKO_BENCH_ROUNDS=%q: want a positive number", v)
+			}
+		}
+	}
+	results := map[string][]dnsRun{}
+	run := 0
+	for r := range rounds {
+		for _, bn := range alternate(bins, r) {
+			res := dnsSyncRun(b, set, bn.path, addr, n, func(k int) (string, string) { return change(k, run) })
+			b.Logf("round %d, %samko: cold sync %.2f s; change p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; pass %.1f ms; %.0f MB",
+				r+1, bn.label, res.cold.Seconds(), res.p50, res.p90, res.p99, res.passMs, res.rssMB)
+			results[bn.label] = append(results[bn.label], res)
+			run++
+		}
+	}
+	for _, bn := range bins {
+		rs := results[bn.label]
+		m := func(f func(dnsRun) float64) float64 {
+			v := make([]float64, len(rs))
+			for i, r := range rs {
+				v[i] = f(r)
+			}
+			slices.Sort(v)
+			return v[len(v)/2]
+		}
+		b.ReportMetric(m(func(r dnsRun) float64 { return r.cold.Seconds() }), bn.label+"cold-sync-s")
+		b.ReportMetric(m(func(r dnsRun) float64 { return r.p50 }), bn.label+"change-p50-ms")
+		b.ReportMetric(m(func(r dnsRun) float64 { return r.p90 }), bn.label+"change-p90-ms")
+		b.ReportMetric(m(func(r dnsRun) float64 { return r.p99 }), bn.label+"change-p99-ms")
+		b.ReportMetric(m(func(r dnsRun) float64 { return r.rssMB }), bn.label+"peak-rss-MB")
+		if rs[0].passes > 0 {
+			b.ReportMetric(m(func(r dnsRun) float64 { return r.passes }), bn.label+"passes/change")
+			b.ReportMetric(m(func(r dnsRun) float64 { return r.passMs }), bn.label+"pass-ms")
+		}
+	}
+}
+
+// dnsRun is what one amko run of benchDNSSyncOf measured.
+type dnsRun struct {
+	cold                  time.Duration
+	p50, p90, p99         float64 // ms
+	rssMB, passes, passMs float64
+}
+
+// dnsSyncRun starts bin answering DNS at addr, waits for its cold sync,
+// measures the changes change makes, and stops it.
+func dnsSyncRun(b *testing.B, set *clusters.Set, bin, addr string, n int, change func(k int) (host, ip string)) dnsRun {
 	// Local use: metrics and profiles are read over plain HTTP with no token.
 	listen := "127.0.0.1:" + backend.FreePort(b, "127.0.0.1")
 	args := []string{"--listen", listen, "--insecure-endpoints"}
@@ -80,7 +138,7 @@ func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing
 		}
 		return true
 	})
-	cold := time.Since(start)
+	res := dnsRun{cold: time.Since(start)}
 
 	profiled := make(chan error, 1)
 	if cpuProfile != "" {
@@ -110,13 +168,14 @@ func benchDNSSyncOf(b *testing.B, set *clusters.Set, n int, create func(*testing
 			b.Error(err)
 		}
 	}
-	b.ReportMetric(cold.Seconds(), "cold-sync-s")
-	reportLatencies(b, lat)
-	b.ReportMetric(peakRSSMB(b, cmd.Process.Pid), "peak-rss-MB")
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	res.p50, res.p90, res.p99 = ms(lat[len(lat)/2]), ms(lat[len(lat)*9/10]), ms(lat[len(lat)*99/100])
+	res.rssMB = peakRSSMB(b, cmd.Process.Pid)
 	if passes1 > passes0 {
-		b.ReportMetric((passes1-passes0)/float64(len(lat)), "passes/change")
-		b.ReportMetric(1000*(passTime1-passTime0)/(passes1-passes0), "pass-ms")
+		res.passes = (passes1 - passes0) / float64(len(lat))
+		res.passMs = 1000 * (passTime1 - passTime0) / (passes1 - passes0)
 	}
+	return res
 }
 
 // amkoPasses reads the count and total duration (seconds) of amko's passes

@@ -8,8 +8,9 @@ import (
 
 // Prepared answers the queries for one service under one view of its
 // members' health, as Engine.Answer does, but with what does not depend on the
-// query worked out once: a DNS server prepares every service when it publishes
-// a snapshot and answers from it. Answers that depend only on the family and
+// query worked out once: a DNS server prepares each new or changed service when
+// it publishes a snapshot (sharing the others' with the snapshot before) and
+// answers from it. Answers that depend only on the family and
 // the public flag (a down or disabled service, preference order) are fixed;
 // round robin over a single top-priority pool is a position in a precomputed
 // cycle. Both cost no allocation per query. Only pool rotation, consistent

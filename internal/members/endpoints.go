@@ -357,12 +357,12 @@ func (c *cluster) healthyGroups(apps *appStore, eps *endpoints, defaultDomain st
 	// Most passes find no Service down: then no record has to be looked up.
 	// One that goes down meanwhile asks for another pass.
 	anyDown := eps.anyDown()
-	out, namespaces := apps.groups(defaultDomain, func(r *sources.Record) (string, string) {
+	out, namespaces := apps.groupsOf(defaultDomain, func(r *sources.Record) (string, string) {
 		if !anyDown {
 			return "", lost
 		}
 		return eps.noEndpoints(r.Backends), lost
-	}, out)
+	}, !anyDown, lost, out)
 	// After: a namespace watched anew knows no slice yet, so its Services
 	// count as unknown either way; its first list asks for a pass.
 	eps.watch(namespaces)

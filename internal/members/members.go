@@ -446,6 +446,23 @@ type appStore struct {
 	gateways map[types.NamespacedName]*gatewayv1.Gateway
 	// backendNamespaces counts the records' Services by namespace.
 	backendNamespaces map[string]int
+	// last is the last groups, kept and updated with the objects that
+	// changed since (dirty): most passes at scale follow one change, and
+	// walking every object for each was most of a pass.
+	last  groupsCache
+	dirty map[types.UID]bool
+}
+
+// groupsCache is what groups returned, with what it depends on: the default
+// domain and the health every record got (ClusterLost lost, no Service
+// without endpoints).
+type groupsCache struct {
+	valid  bool
+	domain string
+	lost   string
+	groups [][]sources.Record
+	uids   []types.UID       // of each group's object
+	pos    map[types.UID]int // of each object's group in groups
 }
 
 type appEntry struct {
@@ -462,7 +479,7 @@ type appEntry struct {
 }
 
 func newAppStore(cluster string, skips *skipLog) *appStore {
-	return &appStore{cluster: cluster, skips: skips, objs: map[types.UID]*appEntry{},
+	return &appStore{cluster: cluster, skips: skips, objs: map[types.UID]*appEntry{}, dirty: map[types.UID]bool{},
 		gateways: map[types.NamespacedName]*gatewayv1.Gateway{}, backendNamespaces: map[string]int{}}
 }
 
@@ -489,9 +506,10 @@ func (s *appStore) gatewayHandler(onChange func()) toolscache.ResourceEventHandl
 		} else {
 			s.gateways[key] = gw
 		}
-		for _, e := range s.objs {
+		for uid, e := range s.objs {
 			if slices.Contains(e.parents, key) {
 				e.converted = false
+				s.dirty[uid] = true
 			}
 		}
 		s.mu.Unlock()
@@ -514,6 +532,7 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 				s.countBackends(old.records, -1)
 			}
 			s.objs[o.GetUID()] = &appEntry{obj: o, parents: sources.GatewayRouteParents(o)}
+			s.dirty[o.GetUID()] = true
 			s.mu.Unlock()
 		}
 		onChange()
@@ -531,6 +550,7 @@ func (s *appStore) handler(onChange func()) toolscache.ResourceEventHandlerFuncs
 					s.countBackends(old.records, -1)
 				}
 				delete(s.objs, o.GetUID())
+				s.dirty[o.GetUID()] = true
 				s.mu.Unlock()
 				s.skips.forget(s.cluster, o.GetUID())
 			}
@@ -557,40 +577,101 @@ func (s *appStore) records(defaultDomain string, out []sources.Record) []sources
 // one. It returns too the namespaces of the Services behind the records.
 func (s *appStore) groups(defaultDomain string, health func(*sources.Record) (noEndpoints, lost string),
 	out [][]sources.Record) ([][]sources.Record, map[string]bool) {
+	return s.groupsOf(defaultDomain, health, false, "", out)
+}
+
+// groupsOf is groups; uniform says that health gives every record no
+// NoEndpoints and lost as ClusterLost, which lets it start from the last
+// walk's groups and look only at the objects that changed since.
+func (s *appStore) groupsOf(defaultDomain string, health func(*sources.Record) (noEndpoints, lost string), uniform bool, lost string,
+	out [][]sources.Record) ([][]sources.Record, map[string]bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, e := range s.objs {
-		if s.convert(e, defaultDomain) {
-			e.served = nil
+	// After the conversions, which count the records' Services.
+	namespaces := func() map[string]bool {
+		out := make(map[string]bool, len(s.backendNamespaces))
+		for ns := range s.backendNamespaces {
+			out[ns] = true
 		}
-		if len(e.records) == 0 {
-			continue
-		}
-		served := e.served
-		if served == nil {
-			// As converted, no health is set: most records keep it so, and
-			// share the converted slice.
-			served = e.records
-		}
-		same := true
-		for i := 0; same && i < len(e.records); i++ {
-			noEndpoints, lost := health(&e.records[i])
-			same = served[i].NoEndpoints == noEndpoints && served[i].ClusterLost == lost
-		}
-		if !same {
-			served = slices.Clone(e.records)
-			for i := range served {
-				served[i].NoEndpoints, served[i].ClusterLost = health(&served[i])
+		return out
+	}
+	if c := &s.last; uniform && c.valid && c.domain == defaultDomain && c.lost == lost {
+		for uid := range s.dirty {
+			i, had := c.pos[uid]
+			e := s.objs[uid]
+			var g []sources.Record
+			if e != nil {
+				g = s.served(e, defaultDomain, health)
+			}
+			switch {
+			case len(g) > 0 && had:
+				c.groups[i] = g
+			case len(g) > 0:
+				c.pos[uid] = len(c.groups)
+				c.groups, c.uids = append(c.groups, g), append(c.uids, uid)
+			case had:
+				// The last group takes the place of the one that goes.
+				last := len(c.groups) - 1
+				c.groups[i], c.uids[i] = c.groups[last], c.uids[last]
+				c.pos[c.uids[i]] = i
+				c.groups, c.uids = c.groups[:last], c.uids[:last]
+				delete(c.pos, uid)
 			}
 		}
-		e.served = served
-		out = append(out, e.served)
+		clear(s.dirty)
+		return append(out, c.groups...), namespaces()
 	}
-	namespaces := make(map[string]bool, len(s.backendNamespaces))
-	for ns := range s.backendNamespaces {
-		namespaces[ns] = true
+	start := len(out)
+	out = slices.Grow(out, len(s.objs))
+	var uids []types.UID
+	for uid, e := range s.objs {
+		if g := s.served(e, defaultDomain, health); len(g) > 0 {
+			if uniform {
+				uids = append(uids, uid)
+			}
+			out = append(out, g)
+		}
 	}
-	return out, namespaces
+	clear(s.dirty)
+	s.last = groupsCache{valid: uniform, domain: defaultDomain, lost: lost}
+	if uniform {
+		s.last.groups, s.last.uids = slices.Clone(out[start:]), uids
+		s.last.pos = make(map[types.UID]int, len(uids))
+		for i, uid := range uids {
+			s.last.pos[uid] = i
+		}
+	}
+	return out, namespaces()
+}
+
+// served is e's records with their health, converted first if e changed: the
+// same slice as the last pass's while neither changed. s.mu is held.
+func (s *appStore) served(e *appEntry, defaultDomain string, health func(*sources.Record) (noEndpoints, lost string)) []sources.Record {
+	if s.convert(e, defaultDomain) {
+		e.served = nil
+	}
+	if len(e.records) == 0 {
+		return nil
+	}
+	served := e.served
+	if served == nil {
+		// As converted, no health is set: most records keep it so, and
+		// share the converted slice.
+		served = e.records
+	}
+	same := true
+	for i := 0; same && i < len(e.records); i++ {
+		noEndpoints, lost := health(&e.records[i])
+		same = served[i].NoEndpoints == noEndpoints && served[i].ClusterLost == lost
+	}
+	if !same {
+		served = slices.Clone(e.records)
+		for i := range served {
+			served[i].NoEndpoints, served[i].ClusterLost = health(&served[i])
+		}
+	}
+	e.served = served
+	return served
 }
 
 // countBackends adds delta to the count of each namespace of records'

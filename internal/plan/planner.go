@@ -262,7 +262,11 @@ func (p *Planner) compare(svcs, hms map[key]bool) []Change {
 }
 
 // Applied updates the observed state with the successful changes among
-// results, as Observed.Apply does.
+// results, as Observed.Apply does, and checks each written object against
+// what was desired at once: one found equal is not compared again by the
+// next plan, so that a change after a batch of writes (a cold sync's 20,000)
+// does not wait for the batch to be compared again. Failed changes, and those
+// the deletion guard held (no result), stay to be compared.
 func (p *Planner) Applied(results []Result) {
 	for _, r := range results {
 		if r.Err != nil {
@@ -276,12 +280,44 @@ func (p *Planner) Applied(results []Result) {
 			} else {
 				delete(p.obsSvc, k)
 			}
+			if p.pendingSvc[k] && p.serviceAgrees(k) {
+				delete(p.pendingSvc, k)
+			}
 		case KindMonitor:
 			if r.Monitor != nil {
 				p.obsHM[k] = *r.Monitor
 			} else {
 				delete(p.obsHM, k)
 			}
+			if p.pendingHM[k] && p.monitorAgrees(k) {
+				delete(p.pendingHM, k)
+			}
 		}
 	}
+}
+
+// serviceAgrees reports whether compare would find no change for service k.
+func (p *Planner) serviceAgrees(k key) bool {
+	d := p.byKey[k]
+	o, ok := p.obsSvc[k]
+	switch {
+	case d == nil:
+		return !ok
+	case !ok:
+		return false
+	}
+	return d == o.Service || p.opts.ServiceEqual(d, o.Service)
+}
+
+// monitorAgrees reports whether compare would find no change for monitor k.
+func (p *Planner) monitorAgrees(k key) bool {
+	m := p.monitor(k)
+	o, ok := p.obsHM[k]
+	switch {
+	case m == nil:
+		return !ok
+	case !ok:
+		return false
+	}
+	return p.opts.MonitorEqual(m, &o.Monitor)
 }

@@ -132,6 +132,36 @@ func New(opts Options) *Prober {
 // as a monitor the Avi Controller would refuse to create would not take
 // members down there either. Safe for concurrent use.
 func (p *Prober) Set(targets []Target) {
+	want := wanted(targets)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for key := range p.targets {
+		if _, ok := want[key]; !ok {
+			p.removeLocked(key)
+		}
+	}
+	p.addLocked(want)
+}
+
+// Change is Set for part of the targets: the keys in remove stop being
+// probed unless add has them, and add's targets are set as Set would; other
+// targets carry on. A caller that changes one service's members passes the
+// keys it set for the service before and its targets now, at a cost that
+// follows the change, not the targets held.
+func (p *Prober) Change(remove []string, add []Target) {
+	want := wanted(add)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, key := range remove {
+		if _, ok := want[key]; !ok {
+			p.removeLocked(key)
+		}
+	}
+	p.addLocked(want)
+}
+
+// wanted keys the targets that Validate accepts.
+func wanted(targets []Target) map[string]Target {
 	want := make(map[string]Target, len(targets))
 	for _, t := range targets {
 		if Validate(t) != nil {
@@ -146,24 +176,31 @@ func (p *Prober) Set(targets []Target) {
 		}
 		want[t.Key] = t
 	}
+	return want
+}
 
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for key, e := range p.targets {
-		if _, ok := want[key]; !ok {
-			if e.runner != nil {
-				e.runner.cancel()
-			}
-			if e.done != nil {
-				select {
-				case <-e.done:
-				default:
-					p.retiring[key] = e.done
-				}
-			}
-			delete(p.targets, key)
+// removeLocked stops probing key. p.mu is held.
+func (p *Prober) removeLocked(key string) {
+	e, ok := p.targets[key]
+	if !ok {
+		return
+	}
+	if e.runner != nil {
+		e.runner.cancel()
+	}
+	if e.done != nil {
+		select {
+		case <-e.done:
+		default:
+			p.retiring[key] = e.done
 		}
 	}
+	delete(p.targets, key)
+}
+
+// addLocked starts probing the targets of want that are new or whose
+// settings changed. p.mu is held.
+func (p *Prober) addLocked(want map[string]Target) {
 	for key, t := range want {
 		e := p.targets[key]
 		switch {
@@ -214,6 +251,15 @@ func (p *Prober) Up(key string) bool {
 	defer p.mu.Unlock()
 	e, ok := p.targets[key]
 	return !ok || e.up
+}
+
+// State is Up for one target, and whether it is one: the lookup of
+// States(key) without copying every target's state.
+func (p *Prober) State(key string) (up, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.targets[key]
+	return ok && e.up, ok
 }
 
 // States returns every target's current state, for status and metrics.

@@ -164,16 +164,23 @@ func (p *Provider) Observe(context.Context) (plan.Observed, error) {
 }
 
 // Apply makes the changes and publishes the result as one snapshot: queries
-// see all of a plan or none of it.
+// see all of a plan or none of it. The snapshot is made from the one before,
+// with only the changed services prepared again and probed anew.
 func (p *Provider) Apply(ctx context.Context, changes []plan.Change) []plan.Result {
 	results := make([]plan.Result, 0, len(changes))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	forget := map[string]bool{}
+	before := map[svcKey]*gslb.Service{} // of each changed service, nil when new
 	for _, ch := range changes {
 		res := plan.Result{Change: ch}
 		k := svcKey{ch.Tenant, ch.Name}
 		uuid := ch.Tenant + "/" + ch.Name
+		if ch.Kind == plan.KindService && ctx.Err() == nil {
+			if _, seen := before[k]; !seen {
+				before[k] = p.services[k]
+			}
+		}
 		switch {
 		case ctx.Err() != nil:
 			res.Err = ctx.Err()
@@ -194,15 +201,91 @@ func (p *Provider) Apply(ctx context.Context, changes []plan.Change) []plan.Resu
 		}
 		results = append(results, res)
 	}
-	p.publishLocked()
+	if len(before) > 0 {
+		p.changeLocked(before)
+	}
 	// After the new snapshot is out, so that no query recreates the state of
 	// a removed service from the old one.
 	p.server.Forget(forget)
 	return results
 }
 
+// changeLocked publishes the services that changed (before holds what each
+// was, nil when new): their probes follow their members, and they are
+// prepared again with their current health. p.mu is held.
+func (p *Provider) changeLocked(before map[svcKey]*gslb.Service) {
+	var (
+		remove  []string
+		add     []probe.Target
+		set     []*gslb.Service
+		removed []ServiceKey
+	)
+	for k, old := range before {
+		if old != nil {
+			remove = appendTargetKeys(remove, old)
+		}
+		if svc := p.services[k]; svc != nil {
+			add = appendTargets(add, svc)
+			set = append(set, svc)
+		} else {
+			removed = append(removed, ServiceKey{k.tenant, k.name})
+		}
+	}
+	p.prober.Change(remove, add)
+	p.server.Change(set, removed, p.upOf(add))
+}
+
+// upOf reports the members' health as the prober has it now for targets
+// (every monitor of the services about to be prepared): a copy, so that
+// queries read it without locks.
+func (p *Provider) upOf(targets []probe.Target) gslb.UpFunc {
+	down := map[string]bool{}
+	for _, t := range targets {
+		if !p.prober.Up(t.Key) {
+			down[t.Key] = true
+		}
+	}
+	if len(down) == 0 {
+		return nil // every member up
+	}
+	return func(svc *gslb.Service, pi, mi int) bool {
+		member := svc.Pools[pi].Members[mi]
+		for _, hm := range svc.HealthMonitors {
+			if down[ProbeKey(svc, member, hm.Name)] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// appendTargets appends the probes of svc: each member by each monitor.
+func appendTargets(targets []probe.Target, svc *gslb.Service) []probe.Target {
+	for _, pool := range svc.Pools {
+		for _, m := range pool.Members {
+			for _, hm := range svc.HealthMonitors {
+				targets = append(targets, probe.Target{Key: ProbeKey(svc, m, hm.Name), Monitor: hm, IP: m.IP, Host: svc.Name})
+			}
+		}
+	}
+	return targets
+}
+
+// appendTargetKeys appends the keys of svc's probes.
+func appendTargetKeys(keys []string, svc *gslb.Service) []string {
+	for _, pool := range svc.Pools {
+		for _, m := range pool.Members {
+			for _, hm := range svc.HealthMonitors {
+				keys = append(keys, ProbeKey(svc, m, hm.Name))
+			}
+		}
+	}
+	return keys
+}
+
 // publishLocked points the prober at the served members and publishes the
-// services with their current health. p.mu is held.
+// services with their current health, all of them: for a new configuration.
+// p.mu is held.
 func (p *Provider) publishLocked() {
 	services := make([]*gslb.Service, 0, len(p.services))
 	for _, s := range p.services {
@@ -213,37 +296,24 @@ func (p *Provider) publishLocked() {
 	})
 	var targets []probe.Target
 	for _, svc := range services {
-		for _, pool := range svc.Pools {
-			for _, m := range pool.Members {
-				for _, hm := range svc.HealthMonitors {
-					targets = append(targets, probe.Target{Key: ProbeKey(svc, m, hm.Name), Monitor: hm, IP: m.IP, Host: svc.Name})
-				}
-			}
-		}
+		targets = appendTargets(targets, svc)
 	}
 	p.prober.Set(targets)
-	health := p.prober.States() // a copy: queries read it without locks
-	up := func(svc *gslb.Service, pi, mi int) bool {
-		member := svc.Pools[pi].Members[mi]
-		for _, hm := range svc.HealthMonitors {
-			if ok, known := health[ProbeKey(svc, member, hm.Name)]; known && !ok {
-				return false
-			}
-		}
-		return true
-	}
-	p.server.Update(p.opts.Config, services, up)
+	p.server.Update(p.opts.Config, services, p.upOf(targets))
 }
 
-// healthChanged republishes with the new health, then tells the caller: the
-// answers follow a probe at once, with no pass of the operator.
+// healthChanged republishes the service with the new health, then tells the
+// caller: the answers follow a probe at once, with no pass of the operator.
 func (p *Provider) healthChanged(key string, up bool) {
+	service, member, monitor := splitProbeKey(key)
+	tenant, name, _ := strings.Cut(service, "/")
 	p.mu.Lock()
-	p.publishLocked()
+	if svc := p.services[svcKey{tenant, name}]; svc != nil {
+		p.server.Change([]*gslb.Service{svc}, nil, p.upOf(appendTargets(nil, svc)))
+	}
 	onHealth := p.opts.OnHealth
 	p.mu.Unlock()
 	if onHealth != nil {
-		service, member, monitor := splitProbeKey(key)
 		onHealth(service, member, monitor, up)
 	}
 }
@@ -251,10 +321,11 @@ func (p *Provider) healthChanged(key string, up bool) {
 // MemberHealth is "up", "down" or "unknown" (no monitor has probed it yet):
 // down when any monitor finds it down.
 func (p *Provider) MemberHealth(svc *gslb.Service, m gslb.Member) string {
-	states := p.prober.States()
+	// A lookup per monitor, not a copy of every target's state: the status
+	// asks for every member.
 	h := provider.HealthUnknown
 	for _, hm := range svc.HealthMonitors {
-		up, known := states[ProbeKey(svc, m, hm.Name)]
+		up, known := p.prober.State(ProbeKey(svc, m, hm.Name))
 		if !known {
 			continue
 		}

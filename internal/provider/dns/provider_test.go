@@ -43,11 +43,11 @@ var quiet = slog.New(slog.DiscardHandler)
 // roundRobinStates counts the engine's round-robin states of a service.
 func roundRobinStates(s *Server, name string) int {
 	n := s.engine.States(name)
-	for _, p := range s.snap.Load().prepared {
+	s.eachPrepared(func(p *gslb.Prepared) {
 		if p.Service().Name == name {
 			n += p.RoundRobinStates()
 		}
-	}
+	})
 	return n
 }
 

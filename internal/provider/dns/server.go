@@ -11,7 +11,9 @@
 // from start to end, so it never sees half a change, and takes no lock. The
 // snapshot holds every service prepared (gslb.Prepared) with its round-robin
 // state, atomic positions in precomputed cycles, so memory is set by the
-// services served, not by the names queried.
+// services served, not by the names queried. A change makes the next snapshot
+// from the last one (index.go): the services it does not touch, and the
+// shards of the name index that hold none of its names, are shared.
 //
 // Queries are read from the wire and, for the common case (one A or AAAA
 // question for a served name), answered by writing the response bytes directly
@@ -35,6 +37,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,8 +79,11 @@ type ClientLocation struct {
 
 // Server answers DNS queries. Its zero value is not usable; use New.
 type Server struct {
-	engine  *gslb.Engine
-	snap    atomic.Pointer[snapshot]
+	engine *gslb.Engine
+	snap   atomic.Pointer[snapshot]
+	// pubMu orders publications; pub is what they are made from.
+	pubMu   sync.Mutex
+	pub     *published
 	db      atomic.Pointer[geoDB]
 	metrics *Metrics
 	rrl     atomic.Pointer[rrl]
@@ -180,14 +186,10 @@ type cityRecord struct {
 // snapshot is everything one query reads; it is never modified once published.
 type snapshot struct {
 	zones []zone // longest name first, so the first suffix match is the closest zone
-	table *gslb.Table
-	// prepared[i] answers for table.Service(i); it holds the round-robin
-	// state, so state lives and dies with the snapshots that serve it.
-	prepared []*gslb.Prepared
-	// ents are the empty non-terminals: names (fully qualified, lower case)
-	// with served names below them and none of their own (RFC 8020).
-	ents    map[string]struct{}
-	up      gslb.UpFunc
+	// names holds every service prepared (gslb.Prepared), with its
+	// round-robin state, so state lives and dies with the snapshots that
+	// serve it; and the empty non-terminals.
+	names   names
 	serial  uint32
 	clients []ClientLocation // longest prefix first
 }
@@ -208,7 +210,7 @@ func New() *Server {
 	s.metrics, _ = NewMetrics(nil) // registering nothing, it cannot fail
 	s.SetTCPLimits(TCPLimits{})
 	s.engine = gslb.NewEngine(gslb.Options{Locate: s.locate})
-	s.snap.Store(&snapshot{table: gslb.NewTable(nil)})
+	s.snap.Store(&snapshot{})
 	return s
 }
 
@@ -234,19 +236,78 @@ func (s *Server) locate(a netip.Addr) (gslb.Location, bool) {
 
 // Update publishes a new configuration and set of services; up reports member
 // health (nil: all up), read during Update: a change of health is published by
-// another Update. Queries after it returns see the new state, whole.
+// another Update or Change. Queries after it returns see the new state, whole.
+// When several services claim the same name, the first by tenant, then name,
+// answers it; of two services with the same tenant and name, the last given.
 //
 // Each service is prepared (gslb.Prepared) here rather than at its first
 // query: the snapshot's size is set by the services, not by the names asked
 // for. A service published again as the same *Service keeps its round-robin
 // positions; one that changed starts its cycles afresh.
 func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	old := s.pub
+	s.pub = &published{cfg: cfg, services: make(map[ServiceKey]*servedSvc, len(services)),
+		exact: map[string][]ServiceKey{}, wild: map[string][]ServiceKey{}, ents: map[string]int{}}
+	if old != nil {
+		// What was served lends its prepared answers (and round-robin
+		// positions) to the same *Service.
+		for k, sv := range old.services {
+			s.pub.services[k] = &servedSvc{prep: sv.prep}
+		}
+	}
+	snap := s.nextSnapshot()
+	// A service of the old set that is not given again is withdrawn with
+	// nothing to unclaim: only its prepared answer was carried over.
+	var removed []ServiceKey
+	given := make(map[ServiceKey]bool, len(services))
+	for _, svc := range services {
+		if svc != nil {
+			given[keyOf(svc)] = true
+		}
+	}
+	for k := range s.pub.services {
+		if !given[k] {
+			removed = append(removed, k)
+		}
+	}
+	s.apply(s.pub, nil, snap, services, removed, up)
+	s.snap.Store(snap)
+}
+
+// Change publishes a change to the services of the last Update: set are new
+// or changed services (or unchanged ones whose members' health changed), with
+// up reporting that health for them; removed are withdrawn. It costs what it
+// changes: the other services' prepared answers, and the parts of the name
+// index that hold none of the changed names, are shared with the snapshot
+// before.
+func (s *Server) Change(set []*gslb.Service, removed []ServiceKey, up gslb.UpFunc) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if s.pub == nil {
+		s.pub = &published{services: map[ServiceKey]*servedSvc{},
+			exact: map[string][]ServiceKey{}, wild: map[string][]ServiceKey{}, ents: map[string]int{}}
+	}
+	snap := s.nextSnapshot()
+	prev := s.snap.Load().names
+	s.apply(s.pub, &prev, snap, set, removed, up)
+	s.snap.Store(snap)
+}
+
+// nextSnapshot is a snapshot with the last configuration (s.pub's), a new
+// serial and no names yet. s.pubMu is held.
+func (s *Server) nextSnapshot() *snapshot {
 	old := s.snap.Load()
 	serial := uint32(time.Now().Unix())
 	if serial <= old.serial {
 		serial = old.serial + 1
 	}
-	snap := &snapshot{up: up, serial: serial, clients: slices.Clone(cfg.Clients)}
+	var cfg Config
+	if s.pub != nil {
+		cfg = s.pub.cfg
+	}
+	snap := &snapshot{serial: serial, clients: slices.Clone(cfg.Clients)}
 	slices.SortStableFunc(snap.clients, func(a, b ClientLocation) int { return b.Prefix.Bits() - a.Prefix.Bits() })
 	for _, z := range cfg.Zones {
 		nz := newZone(z, serial)
@@ -256,42 +317,7 @@ func (s *Server) Update(cfg Config, services []*gslb.Service, up gslb.UpFunc) {
 	// Longest first: a query for a.b.example.com belongs to b.example.com when
 	// both zones are served.
 	slices.SortStableFunc(snap.zones, func(a, b zone) int { return len(b.name) - len(a.name) })
-	snap.table = gslb.NewTable(services)
-	snap.prepared = make([]*gslb.Prepared, snap.table.Len())
-	snap.ents = make(map[string]struct{})
-	for i := range snap.prepared {
-		svc := snap.table.Service(i)
-		var prev *gslb.Prepared
-		if len(svc.DomainNames) > 0 {
-			if j := old.table.Index(svc.DomainNames[0]); j >= 0 && old.prepared[j].Service() == svc {
-				prev = old.prepared[j]
-			}
-		}
-		snap.prepared[i] = s.engine.Prepare(svc, up, cfg.DefaultTTL, prev)
-		for _, d := range svc.DomainNames {
-			snap.addENTs(dns.CanonicalName(d))
-		}
-	}
-	s.snap.Store(snap)
-}
-
-// addENTs records the names between name and its zone as empty non-terminals.
-func (snap *snapshot) addENTs(name string) {
-	z := snap.zoneOf(name)
-	if z == nil {
-		return
-	}
-	for n := name; ; {
-		i := strings.IndexByte(n, '.')
-		if i < 0 || i == len(n)-1 {
-			return
-		}
-		n = n[i+1:]
-		if len(n) <= len(z.name) {
-			return
-		}
-		snap.ents[n] = struct{}{}
-	}
+	return snap
 }
 
 // Reset forgets the round-robin state of a service that changed (that the
@@ -306,13 +332,24 @@ func (s *Server) Forget(services map[string]bool) { s.engine.Forget(services) }
 // RoundRobinStates counts the round-robin states the server holds, in its
 // current snapshot and its engine: bounded by the services served.
 func (s *Server) RoundRobinStates() int {
-	snap := s.snap.Load()
 	n := 0
-	for _, p := range snap.prepared {
+	s.eachPrepared(func(p *gslb.Prepared) {
 		n += p.RoundRobinStates()
 		n += s.engine.States(p.Service().Name)
-	}
+	})
 	return n
+}
+
+// eachPrepared calls f with each service's prepared answer as published.
+func (s *Server) eachPrepared(f func(*gslb.Prepared)) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if s.pub == nil {
+		return
+	}
+	for _, sv := range s.pub.services {
+		f(sv.prep)
+	}
 }
 
 func newZone(z Zone, serial uint32) zone {
@@ -509,10 +546,9 @@ func (s *Server) answer(req *dns.Msg, q *rawQuery, snap *snapshot, client, local
 	}
 	resp.Authoritative = true
 
-	idx := snap.table.Index(name)
+	p := snap.names.lookup(strings.TrimSuffix(name, "."))
 	switch {
-	case idx >= 0 && (qq.Qtype == dns.TypeA || qq.Qtype == dns.TypeAAAA || qq.Qtype == dns.TypeANY):
-		p := snap.prepared[idx]
+	case p != nil && (qq.Qtype == dns.TypeA || qq.Qtype == dns.TypeAAAA || qq.Qtype == dns.TypeANY):
 		gq := gslb.Query{Name: name, Type: gslb.QType(qq.Qtype), Client: client, ECS: ecs}
 		if qq.Qtype == dns.TypeANY {
 			// RFC 8482 §4.2: one RRset, as Knot answers ANY: the addresses an
@@ -542,7 +578,7 @@ func (s *Server) answer(req *dns.Msg, q *rawQuery, snap *snapshot, client, local
 		resp.Answer = append(resp.Answer, z.soa) // ANY: the SOA alone (RFC 8482)
 	case name == z.name && qq.Qtype == dns.TypeNS:
 		resp.Answer = append(resp.Answer, z.ns...)
-	case idx < 0 && name == z.selfNS:
+	case p == nil && name == z.selfNS:
 		// The default name server is this server: its address is the one the
 		// query reached.
 		a := local.Unmap()
@@ -552,18 +588,13 @@ func (s *Server) answer(req *dns.Msg, q *rawQuery, snap *snapshot, client, local
 		} else {
 			resp.Ns = append(resp.Ns, z.soa)
 		}
-	case idx >= 0 || name == z.name || isENT(snap, name):
+	case p != nil || name == z.name || snap.names.isENT(name):
 		resp.Ns = append(resp.Ns, z.soa) // the name exists, the type does not: NODATA
 	default:
 		resp.SetRcode(req, dns.RcodeNameError)
 		resp.Ns = append(resp.Ns, z.soa)
 	}
 	return finish(resp, req, size, tcp, ecs, scope)
-}
-
-func isENT(snap *snapshot, name string) bool {
-	_, ok := snap.ents[name]
-	return ok
 }
 
 // finish adds EDNS0 to a response to an EDNS0 query, with the client subnet

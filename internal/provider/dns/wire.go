@@ -330,12 +330,12 @@ func (s *Server) fast(q *rawQuery, snap *snapshot, client netip.Addr, tcp bool, 
 	if z == nil {
 		return nil, false
 	}
-	i := snap.table.IndexBytes(q.name)
-	if i < 0 {
+	p := snap.names.lookupBytes(q.name)
+	if p == nil {
 		return nil, false
 	}
 	z.requests[qtypeIndex(q.qtype)].Inc()
-	ans := snap.prepared[i].Answer(gslb.Query{Type: gslb.QType(q.qtype), Client: client, ECS: q.ecs})
+	ans := p.Answer(gslb.Query{Type: gslb.QType(q.qtype), Client: client, ECS: q.ecs})
 	if ans.Action == gslb.ActionDrop {
 		return nil, true
 	}
