@@ -223,8 +223,25 @@ func aviSyncRun(b *testing.B, set *clusters.Set, sim *avisim.Server, bin string,
 	} else {
 		profile = ""
 	}
+	// AMKO_BENCH_COLD_CPUPROFILE=<file> profiles amko's CPU over its first
+	// AMKO_BENCH_COLD_SECONDS (default 15) from its start: the cold sync
+	// (<file>.c<c>, in the first round).
+	cold := os.Getenv("AMKO_BENCH_COLD_CPUPROFILE")
+	if cold != "" && run < len(aviConcurrencies) {
+		cold = fmt.Sprintf("%s.c%d", cold, c)
+	} else {
+		cold = ""
+	}
+	coldSeconds := 15
+	if v := os.Getenv("AMKO_BENCH_COLD_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("AMKO_BENCH_COLD_SECONDS=%q: want a positive number", v)
+		}
+		coldSeconds = n
+	}
 	listen, extra := "127.0.0.1:0", []string(nil)
-	if profile != "" {
+	if profile != "" || cold != "" {
 		// Local use: the profile is fetched over plain HTTP with no token.
 		listen, extra = "127.0.0.1:18099", []string{"--pprof", "--insecure-endpoints"}
 	}
@@ -232,6 +249,24 @@ func aviSyncRun(b *testing.B, set *clusters.Set, sim *avisim.Server, bin string,
 	start := time.Now()
 	cmd, exited, stop := startAmko(b, set, bin, append([]string{"--listen", listen, fmt.Sprintf("--controller-concurrency=%d", c)}, extra...)...)
 	defer stop()
+	coldProfiled := make(chan error, 1)
+	if cold != "" {
+		go func() {
+			// The endpoint serves once amko has started.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+				resp, err := http.Get("http://" + listen + "/healthz")
+				if err == nil {
+					resp.Body.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					coldProfiled <- fmt.Errorf("amko's endpoints: %w", err)
+					return
+				}
+			}
+			coldProfiled <- fetchProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", listen, coldSeconds), cold)
+		}()
+	}
 
 	waitUntil(b, 10*time.Minute, func() bool {
 		select {
@@ -254,6 +289,11 @@ func aviSyncRun(b *testing.B, set *clusters.Set, sim *avisim.Server, bin string,
 		}
 	}
 	res.writing = last.Sub(first)
+	if cold != "" {
+		if err := <-coldProfiled; err != nil {
+			b.Error(err)
+		}
+	}
 
 	profiled := make(chan error, 1)
 	if profile != "" {
