@@ -42,7 +42,11 @@ type node struct {
 	// releaseAt.
 	releaseTerm int64
 	releaseAt   time.Time
-	nextID      uint64
+	// floor is the highest term seen outside the stores (supersede): the
+	// node's released records carry it, so that every candidate's next claim
+	// goes above it, not only this one's.
+	floor  int64
+	nextID uint64
 	// reason says why the role last changed, for status.
 	reason string
 }
@@ -394,6 +398,7 @@ func (n *node) supersede(now time.Time, term int64, reason string) []op {
 	if term < n.term {
 		return nil
 	}
+	n.floor = max(n.floor, term)
 	var ops []op
 	if n.role != Follower {
 		ops = n.stepDown(now, reason)
@@ -409,9 +414,13 @@ func (n *node) stepDown(now time.Time, reason string) []op {
 	if n.role == Leading {
 		n.quietAt = minTime(now, n.validUntil).Add(n.writeDelay())
 	}
-	n.releaseTerm, n.releaseAt = n.term, now
-	if n.quietAt.After(now) {
-		n.releaseAt = n.quietAt
+	// A follower with a release still due keeps it: its term may have been
+	// raised since (supersede), and the records to release are of the old.
+	if n.role != Follower || n.releaseTerm == 0 {
+		n.releaseTerm, n.releaseAt = n.term, now
+		if n.quietAt.After(now) {
+			n.releaseAt = n.quietAt
+		}
 	}
 	n.role, n.reason, n.validUntil = Follower, reason, time.Time{}
 	n.backoffUntil = now.Add(n.backoff())
@@ -435,7 +444,7 @@ func (n *node) release(now time.Time) []op {
 	for i := range n.views {
 		v := &n.views[i]
 		if v.known && !v.busy && !v.stale && v.rec.Holder == n.cfg.Identity && v.rec.Term == n.releaseTerm && !v.rec.Released {
-			rel := Record{Term: n.releaseTerm, Released: true, LeaseDuration: n.cfg.LeaseDuration}
+			rel := Record{Term: max(n.releaseTerm, n.floor), Released: true, LeaseDuration: n.cfg.LeaseDuration}
 			ops = append(ops, n.newOp(i, now, opWrite, rel, v.version))
 		}
 	}
