@@ -100,7 +100,7 @@ func benchFailover(b *testing.B, size, runs int) {
 			b.Fatalf("run %d: the change landed, but %v", run, err)
 		}
 		terms = append(terms, amkos[next].op.Status().Election.LastChange.Sub(cut))
-		maxWrites = max(maxWrites, len(controllerWritesAfter(cut)))
+		maxWrites = max(maxWrites, len(writesBy("", cut)))
 		partition(amkos)
 	}
 	slices.Sort(failovers)

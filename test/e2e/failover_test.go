@@ -3,13 +3,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,27 +39,8 @@ type electedAmko struct {
 	op    *operator.Operator
 	links []*clusters.Link
 	reg   *prometheus.Registry
-	log   *syncBuffer
+	log   *lockedBuffer
 	stop  func()
-}
-
-// syncBuffer is an amko's log, printed when the test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(b.buf.String()), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // writes is how many changes this amko has written to the controller.
@@ -105,7 +84,7 @@ func linksKubeconfig(t testing.TB, cls []*clusters.Cluster, links []*clusters.Li
 // through a link of its own; tune, if any, changes its options.
 func runElectedAmkoIn(t testing.TB, cls []*clusters.Cluster, i int, tune ...func(*operator.Options)) *electedAmko {
 	t.Helper()
-	a := &electedAmko{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
+	a := &electedAmko{reg: prometheus.NewRegistry(), log: &lockedBuffer{}}
 	for _, cl := range cls {
 		l, err := cl.NewLink()
 		if err != nil {
@@ -290,11 +269,11 @@ func setControllerUser(tb testing.TB, cl *clusters.Cluster, user string) {
 	}
 }
 
-// writesBy returns avisim's writes by user after t.
+// writesBy returns avisim's writes by user ("": anyone) after t.
 func writesBy(user string, after time.Time) []avisim.JournalEntry {
 	var out []avisim.JournalEntry
 	for _, w := range sim.Writes() {
-		if w.User == user && w.Time.After(after) {
+		if (user == "" || w.User == user) && w.Time.After(after) {
 			out = append(out, w)
 		}
 	}

@@ -36,6 +36,12 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// tail is the last n lines written, for a failing test's log.
+func (b *lockedBuffer) tail(n int) string {
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
 // A wrong controller password is reported in the GSLBConfig's status, and the
 // password appears in no status, Event or log line.
 func TestSecretsNeverLeak(t *testing.T) {
